@@ -1,0 +1,155 @@
+/**
+ * D1 schema (drizzle). `npm run db:generate` turns changes here into a new
+ * SQL migration under `migrations/`. Every table is documented in the README
+ * (Storage).
+ *
+ * Design: `outcomes` holds one row per request id (the idempotency key). The
+ * rollup tables are only ever incremented from rows inserted in the same
+ * transaction (tagged with `ingest_batch`), so a redelivered event can neither
+ * add a row nor count twice.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export const outcomes = sqliteTable(
+  "outcomes",
+  {
+    requestId: text("request_id").primaryKey(),
+    ts: integer("ts").notNull(),
+    minute: integer("minute").notNull(),
+    routeId: text("route_id").notNull(),
+    rolloutId: text("rollout_id").notNull().default(""),
+    releaseId: text("release_id").notNull(),
+    variant: text("variant", { enum: ["stable", "canary"] }).notNull(),
+    configVersion: integer("config_version").notNull(),
+    weight: real("weight").notNull(),
+    segment: text("segment"),
+    country: text("country"),
+    continent: text("continent"),
+    region: text("region"),
+    colo: text("colo"),
+    cohort: text("cohort"),
+    requestClass: text("request_class"),
+    keyed: integer("keyed", { mode: "boolean" }).notNull(),
+    path: text("path").notNull(),
+    model: text("model").notNull(),
+    stream: integer("stream", { mode: "boolean" }).notNull(),
+    status: integer("status").notNull(),
+    errorClass: text("error_class"),
+    latencyMs: real("latency_ms").notNull(),
+    ttfbMs: real("ttfb_ms"),
+    ttftMs: real("ttft_ms"),
+    inputTokens: integer("input_tokens"),
+    outputTokens: integer("output_tokens"),
+    tokensPerSec: real("tokens_per_sec"),
+    finishReason: text("finish_reason"),
+    streamCompleted: integer("stream_completed", { mode: "boolean" }),
+    failover: integer("failover", { mode: "boolean" }).notNull(),
+    promptHash: text("prompt_hash"),
+    promptChars: integer("prompt_chars").notNull(),
+    completionChars: integer("completion_chars").notNull(),
+    /** JSON array of [metric, value, bin | null] triples. */
+    metrics: text("metrics").notNull(),
+    ingestBatch: text("ingest_batch").notNull(),
+    ingestedAt: integer("ingested_at").notNull(),
+  },
+  (t) => [
+    index("outcomes_ingest_batch").on(t.ingestBatch),
+    index("outcomes_route_ts").on(t.routeId, t.ts),
+  ],
+);
+
+const rollupKey = {
+  minute: integer("minute").notNull(),
+  routeId: text("route_id").notNull(),
+  rolloutId: text("rollout_id").notNull(),
+  releaseId: text("release_id").notNull(),
+  variant: text("variant", { enum: ["stable", "canary"] }).notNull(),
+  /** Dimension: all | segment | country | cohort | class. */
+  dim: text("dim").notNull(),
+  dimValue: text("dim_value").notNull(),
+  metric: text("metric").notNull(),
+};
+
+/** Per-minute sums per (route, rollout, release, variant, dimension value, metric). */
+export const rollupMetrics = sqliteTable(
+  "rollup_metrics",
+  {
+    ...rollupKey,
+    n: integer("n").notNull(),
+    sum: real("sum").notNull(),
+    sumSq: real("sum_sq").notNull(),
+  },
+  (t) => [
+    primaryKey({
+      columns: [
+        t.routeId,
+        t.rolloutId,
+        t.minute,
+        t.variant,
+        t.releaseId,
+        t.dim,
+        t.dimValue,
+        t.metric,
+      ],
+    }),
+  ],
+);
+
+/** Per-minute quantile-sketch bins (see `contracts/sketch.ts`) for sketched metrics. */
+export const rollupBins = sqliteTable(
+  "rollup_bins",
+  {
+    ...rollupKey,
+    bin: integer("bin").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [
+    primaryKey({
+      columns: [
+        t.routeId,
+        t.rolloutId,
+        t.minute,
+        t.variant,
+        t.releaseId,
+        t.dim,
+        t.dimValue,
+        t.metric,
+        t.bin,
+      ],
+    }),
+  ],
+);
+
+/** Queue messages that could not be processed, with the reason. */
+export const deadLetters = sqliteTable("dead_letters", {
+  id: text("id").primaryKey(),
+  queue: text("queue").notNull(),
+  receivedAt: integer("received_at").notNull(),
+  reason: text("reason").notNull(),
+  body: text("body").notNull(),
+});
+
+/**
+ * Every version of the routing config ever written: the history and the
+ * serialization point for writers (insert of version N+1 fails if it exists).
+ */
+export const configVersions = sqliteTable("config_versions", {
+  version: integer("version").primaryKey(),
+  doc: text("doc").notNull(),
+  actor: text("actor").notNull(),
+  reason: text("reason").notNull(),
+  /** seed | admin | analyzer | kv-direct */
+  source: text("source").notNull(),
+  createdAt: integer("created_at")
+    .notNull()
+    .default(sql`(unixepoch() * 1000)`),
+});
+
+/** Release ids seen in any config: a release id never changes origin or model. */
+export const releases = sqliteTable("releases", {
+  id: text("id").primaryKey(),
+  originUrl: text("origin_url").notNull(),
+  model: text("model").notNull(),
+  firstVersion: integer("first_version").notNull(),
+});

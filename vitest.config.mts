@@ -1,0 +1,57 @@
+/**
+ * Three test projects:
+ * - unit: pure logic in Node (`test/unit/**\/*.unit.test.ts`), no runtime.
+ * - workers: integration tests inside workerd with real local KV, D1 and Queues
+ *   (`test/integration/**`), against simulated origins started by globalSetup.
+ * - e2e: Node tests that drive the whole local stack from outside
+ *   (`test/e2e/**`), e.g. with the official `openai` client.
+ */
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.unit.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(async ({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+                ORIGIN_STABLE: inject<string>("originStable"),
+                ORIGIN_CANARY: inject<string>("originCanary"),
+                ALLOW_GEO_OVERRIDE: "true",
+                STABLE_API_KEY: "sk-stable-origin-secret-0001",
+                CANARY_API_KEY: "sk-canary-origin-secret-0002",
+                ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["./test/setup/origins.global.ts"],
+          setupFiles: ["./test/setup/apply-migrations.ts"],
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
