@@ -13,10 +13,3 @@ declare global {
     }
   }
 }
-
-declare module "vitest" {
-  interface ProvidedContext {
-    originStable: string;
-    originCanary: string;
-  }
-}

@@ -1,5 +1,14 @@
+/**
+ * The Worker's single entry: the edge router (fetch), the outcome consumer
+ * (queue) and the analyzer (scheduled). Each handler is thin and lives with
+ * the code it drives.
+ */
+import { app } from "./app";
+import { handleQueue } from "./ingest/queue";
+import { handleScheduled } from "../analyzer/scheduled";
+
 export default {
-  async fetch() {
-    return new Response("ok");
-  },
+  fetch: app.fetch,
+  queue: handleQueue,
+  scheduled: handleScheduled,
 } satisfies ExportedHandler<Env>;

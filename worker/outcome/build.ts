@@ -1,0 +1,102 @@
+/**
+ * Builds the outcome event of one request from what the proxy observed. Pure:
+ * the proxy passes timings and inspections in; this decides error classes,
+ * token counts and metrics in one place.
+ */
+import { baseMetrics } from "../../contracts/metrics";
+import type { ErrorClass, OutcomeEvent, Variant } from "../../contracts/outcome";
+import type { RoutePlan } from "../routing/plan";
+import type { RequestFacts } from "../routing/facts";
+import type { Inspection } from "../proxy/inspect";
+import type { RelayEnd } from "../proxy/relay";
+
+export interface Observed {
+  requestId: string;
+  startedAt: number;
+  configVersion: number;
+  facts: RequestFacts;
+  plan: RoutePlan;
+  /** Release that finally answered (stable after a failover). */
+  servedBy: { releaseId: string; variant: Variant };
+  status: number;
+  /** Failure of the assigned variant before any byte reached the client. */
+  upstreamError: ErrorClass | null;
+  failover: boolean;
+  ttfbMs: number | null;
+  relay: { end: RelayEnd; inspection: Inspection; endedAt: number } | null;
+  endedAt: number;
+  prompt: { hash: string | null; chars: number };
+}
+
+function relayError(relay: NonNullable<Observed["relay"]>, stream: boolean): ErrorClass | null {
+  switch (relay.end) {
+    case "client_abort":
+      return "client_abort";
+    case "stall":
+      return "stream_stall";
+    case "cut":
+      return "stream_cut";
+    case "completed":
+      return relay.inspection.error
+        ? "stream_error"
+        : stream || relay.inspection.completed
+          ? null
+          : "stream_error";
+  }
+}
+
+export function buildOutcome(o: Observed): OutcomeEvent {
+  const insp = o.relay?.inspection ?? null;
+  const errorClass = o.upstreamError ?? (o.relay ? relayError(o.relay, o.facts.stream) : null);
+  const latencyMs = Math.max(0, o.endedAt - o.startedAt);
+  const ttftMs =
+    o.facts.stream && insp?.firstTokenAt != null ? insp.firstTokenAt - o.startedAt : null;
+  const outputTokens = insp
+    ? (insp.outputTokens ?? (insp.contentEvents > 0 ? insp.contentEvents : null))
+    : null;
+  const genStart = o.facts.stream ? insp?.firstTokenAt : o.startedAt;
+  const genMs = genStart != null ? o.endedAt - genStart : 0;
+  const tokensPerSec =
+    errorClass === null && outputTokens !== null && outputTokens > 1 && genMs > 0
+      ? (outputTokens / genMs) * 1000
+      : null;
+  const streamCompleted =
+    o.facts.stream && o.relay ? o.relay.end === "completed" && !insp?.error : null;
+  const fields = {
+    v: 1 as const,
+    requestId: o.requestId,
+    ts: o.startedAt,
+    routeId: o.plan.route.id,
+    releaseId: o.plan.release.id,
+    variant: o.plan.variant,
+    rolloutId: o.plan.route.canary?.id ?? null,
+    configVersion: o.configVersion,
+    weight: o.plan.weight,
+    segment: o.plan.segment,
+    country: o.facts.country,
+    continent: o.facts.continent,
+    region: o.facts.region,
+    colo: o.facts.colo,
+    cohort: o.facts.cohort,
+    requestClass: o.facts.requestClass,
+    keyed: o.facts.userKey !== null,
+    path: o.facts.path,
+    model: o.facts.model,
+    stream: o.facts.stream,
+    status: o.status,
+    errorClass,
+    latencyMs,
+    ttfbMs: o.ttfbMs,
+    ttftMs,
+    inputTokens: insp?.inputTokens ?? null,
+    outputTokens,
+    tokensPerSec,
+    finishReason: insp?.finishReason ?? null,
+    streamCompleted,
+    failover: o.failover,
+    promptHash: o.prompt.hash,
+    promptChars: o.prompt.chars,
+    completionChars: insp?.completionChars ?? 0,
+  };
+  return { ...fields, metrics: baseMetrics(fields) };
+}

@@ -1,0 +1,203 @@
+/**
+ * The `/v1/*` proxy: parse, plan, call the assigned origin (failing over from a
+ * canary to stable before the first byte), relay the answer, and record one
+ * outcome event off the response path.
+ */
+import type { Context } from "hono";
+import type { Release, RoutingConfig } from "../../contracts/config";
+import type { ErrorClass } from "../../contracts/outcome";
+import { getRoutingConfig } from "../config/source";
+import { ApiError, errorBody } from "../errors";
+import { buildOutcome, type Observed } from "../outcome/build";
+import { emitOutcome, promptDigest } from "../outcome/emit";
+import { BUCKETS } from "../routing/assign";
+import { promptText, requestFacts } from "../routing/from-request";
+import { planRequest, type RoutePlan } from "../routing/plan";
+import type { AppEnv } from "../types";
+import { downstreamHeaders, upstreamHeaders } from "./headers";
+import { readJsonBody } from "./body";
+import { relayBody, type RelayResult } from "./relay";
+import { callUpstream, canFailOver, type UpstreamResult } from "./upstream";
+
+const now = () => Date.now();
+
+function randomBucket(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]! % BUCKETS;
+}
+
+async function loadConfig(kv: KVNamespace): Promise<RoutingConfig> {
+  const config = await getRoutingConfig(kv, now());
+  if (!config) {
+    throw new ApiError(
+      503,
+      "server_error",
+      "config_unavailable",
+      "No valid routing configuration is available.",
+    );
+  }
+  return config;
+}
+
+function apiKeyFor(env: Env, release: Release): string | null {
+  if (!release.apiKeySecret) return null;
+  const value = (env as unknown as Record<string, unknown>)[release.apiKeySecret];
+  return typeof value === "string" && value.length > 0 ? value : null;
+}
+
+/** GET /v1/models: the model aliases this edge serves. */
+export async function listModels(c: Context<AppEnv>): Promise<Response> {
+  const config = await loadConfig(c.env.CONFIG);
+  const data = config.routes.flatMap((r) =>
+    r.models.map((id) => ({ id, object: "model", created: 0, owned_by: `llm-canary:${r.id}` })),
+  );
+  return c.json({ object: "list", data });
+}
+
+export async function proxy(c: Context<AppEnv>): Promise<Response> {
+  const startedAt = now();
+  const requestId = c.get("requestId");
+  const config = await loadConfig(c.env.CONFIG);
+  const body = await readJsonBody(c.req.raw, config.settings.maxBodyBytes);
+  if (typeof body.model !== "string" || body.model.length === 0) {
+    throw new ApiError(
+      400,
+      "invalid_request_error",
+      "missing_model",
+      "The request must name a model (string field `model`).",
+    );
+  }
+  const url = new URL(c.req.url);
+  const facts = requestFacts(c.req.raw, url.pathname, body, c.env.ALLOW_GEO_OVERRIDE === "true");
+  const planned = planRequest(config, facts, randomBucket());
+  if (!planned.ok) {
+    throw new ApiError(
+      404,
+      "not_found_error",
+      "model_not_found",
+      `The model \`${facts.model}\` does not exist on this path.`,
+    );
+  }
+  const plan = planned.plan;
+  const call = (release: Release): Promise<UpstreamResult> =>
+    callUpstream(
+      {
+        release,
+        pathAndQuery: url.pathname + url.search,
+        headers: upstreamHeaders(c.req.raw.headers, apiKeyFor(c.env, release), requestId),
+        body: JSON.stringify({ ...body, model: release.model }),
+        headerTimeoutMs: config.settings.headerTimeoutMs,
+      },
+      now,
+    );
+
+  let result = await call(plan.release);
+  let served: Release = plan.release;
+  let upstreamError: ErrorClass | null = result.ok ? null : result.errorClass;
+  let failover = false;
+  if (
+    !result.ok &&
+    plan.variant === "canary" &&
+    config.settings.failover &&
+    canFailOver(result.errorClass)
+  ) {
+    await result.response?.body?.cancel();
+    console.warn(
+      JSON.stringify({
+        msg: "canary failed before first byte; failing over",
+        requestId,
+        release: plan.release.id,
+        detail: result.detail,
+      }),
+    );
+    failover = true;
+    served = plan.stable;
+    result = await call(plan.stable);
+    if (!result.ok) upstreamError = result.errorClass;
+  }
+
+  const observe = (status: number, ttfbMs: number | null, relay: RelayResult | null): Observed => ({
+    requestId,
+    startedAt,
+    configVersion: config.version,
+    facts,
+    plan,
+    servedBy: { releaseId: served.id, variant: served === plan.stable ? "stable" : "canary" },
+    status,
+    upstreamError,
+    failover,
+    ttfbMs,
+    relay,
+    endedAt: relay?.endedAt ?? now(),
+    prompt: { hash: null, chars: 0 },
+  });
+  const record = (o: Observed) =>
+    c.executionCtx.waitUntil(
+      (async () => {
+        const prompt = await promptDigest(promptText(body));
+        await emitOutcome(c.env.OUTCOMES, buildOutcome({ ...o, prompt }));
+      })(),
+    );
+
+  const variantHeaders = (h: Headers) => {
+    h.set("x-canary-variant", served === plan.stable ? "stable" : plan.variant);
+    h.set("x-canary-release", served.id);
+    return h;
+  };
+
+  if (!result.ok) {
+    const response = failureResponse(result, plan, failover);
+    variantHeaders(response.headers);
+    record(observe(response.status, result.ttfbMs, null));
+    return response;
+  }
+
+  const origin = result.response;
+  const headers = variantHeaders(downstreamHeaders(origin.headers));
+  if (!origin.body) {
+    record(observe(origin.status, result.ttfbMs, null));
+    return new Response(null, { status: origin.status, headers });
+  }
+  const ttfbMs = result.ttfbMs;
+  const sse = (origin.headers.get("content-type") ?? "").includes("text/event-stream");
+  const relayed = relayBody(origin.body, {
+    sse,
+    idleTimeoutMs: config.settings.streamIdleTimeoutMs,
+    abort: result.abort,
+    now,
+    onEnd: (r) => record(observe(origin.status, ttfbMs, r)),
+  });
+  return new Response(relayed, { status: origin.status, headers });
+}
+
+/** The client's answer when no origin could answer (or the origin refused the request). */
+function failureResponse(
+  result: Extract<UpstreamResult, { ok: false }>,
+  plan: RoutePlan,
+  failover: boolean,
+): Response {
+  console.error(
+    JSON.stringify({
+      msg: "origin failed",
+      route: plan.route.id,
+      failover,
+      errorClass: result.errorClass,
+      detail: result.detail,
+    }),
+  );
+  if (result.response && (result.errorClass === "http_4xx" || result.errorClass === "http_429")) {
+    // The origin's own 4xx answer is about the client's request: pass it on.
+    return new Response(result.response.body, {
+      status: result.response.status,
+      headers: downstreamHeaders(result.response.headers),
+    });
+  }
+  const code =
+    result.errorClass === "timeout"
+      ? "origin_timeout"
+      : result.errorClass === "connect"
+        ? "origin_unreachable"
+        : "origin_error";
+  return Response.json(errorBody("server_error", code, "The model origin failed to answer."), {
+    status: 502,
+  });
+}
