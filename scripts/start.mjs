@@ -1,0 +1,38 @@
+// @ts-check
+/**
+ * `npm start`: the whole system locally on embedded defaults. State lives in
+ * `.state/` (delete it to start fresh). Ports: EDGE_PORT (8787), STABLE_PORT
+ * (8701), CANARY_PORT (8702).
+ */
+import { LOCAL_VARS, startStack } from "./stack.mjs";
+
+const port = Number(process.env.EDGE_PORT ?? 8787);
+const stack = await startStack({
+  port,
+  stablePort: Number(process.env.STABLE_PORT ?? 8701),
+  canaryPort: Number(process.env.CANARY_PORT ?? 8702),
+  log: (line) => console.log(`[llm-canary] ${line}`),
+});
+
+console.log(`
+llm-canary is running at ${stack.url}
+
+  curl -s ${stack.url}/v1/chat/completions -H 'content-type: application/json' \\
+    -H 'x-canary-user: alice' -H 'x-canary-geo: country=DE' \\
+    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}' -i
+
+  Admin token (local only): ${LOCAL_VARS.ADMIN_TOKEN}
+  The analyzer runs every minute; trigger it now with: curl '${stack.url}/__scheduled'
+  State: ${stack.stateDir} (delete it to start fresh). Ctrl-C stops everything.
+`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log("[llm-canary] stopping");
+  await stack.stop();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
