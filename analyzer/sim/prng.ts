@@ -1,0 +1,46 @@
+/**
+ * Seeded pseudo-random numbers for simulations and tests: mulberry32 (a
+ * 32-bit state generator, fast and well mixed for this purpose) and the
+ * distributions the traffic generator draws from.
+ */
+
+/** A function returning uniform numbers in [0, 1). */
+export type Random = () => number;
+
+/**
+ * mulberry32: the same seed always yields the same sequence.
+ *
+ * @example const rand = mulberry32(42); rand(); // 0.6011...
+ */
+export function mulberry32(seed: number): Random {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A standard normal draw (Box-Muller; one of the pair is discarded for simplicity). */
+export function normal(rand: Random): number {
+  const u = 1 - rand();
+  const v = rand();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/** A log-normal draw with the given median and log-scale sigma. */
+export function logNormal(rand: Random, median: number, sigma: number): number {
+  return median * Math.exp(sigma * normal(rand));
+}
+
+/** Index drawn from cumulative weights (ascending, last = total). */
+export function pickCumulative(rand: Random, cumulative: readonly number[]): number {
+  const total = cumulative[cumulative.length - 1] ?? 0;
+  const x = rand() * total;
+  for (let i = 0; i < cumulative.length; i++) {
+    if (x < (cumulative[i] ?? 0)) return i;
+  }
+  return cumulative.length - 1;
+}
