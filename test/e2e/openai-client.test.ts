@@ -1,0 +1,138 @@
+/**
+ * End to end: the official `openai` npm client pointed at the local edge
+ * (`npm start`'s stack: wrangler dev with local KV, D1 and Queues, simulated
+ * origins), non-streaming and streaming, against both variants. Then the
+ * outcome rows and rollups are read back from local D1.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, startStack } from "../../scripts/stack.mjs";
+
+const run = promisify(execFile);
+type Stack = Awaited<ReturnType<typeof startStack>>;
+let stack: Stack;
+let stateDir: string;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
+    });
+  });
+}
+
+async function d1(sql: string): Promise<Array<Record<string, unknown>>> {
+  const { stdout } = await run(
+    join(ROOT, "node_modules/.bin/wrangler"),
+    ["d1", "execute", "DB", "--local", "--persist-to", stateDir, "--json", "--command", sql],
+    { cwd: ROOT },
+  );
+  const parsed = JSON.parse(stdout) as Array<{ results: Array<Record<string, unknown>> }>;
+  return parsed[0]?.results ?? [];
+}
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), "llm-canary-e2e-"));
+  stack = await startStack({ port: await freePort(), stateDir, cron: false });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+function client(user: string, geo = "country=US") {
+  return new OpenAI({
+    apiKey: "client-key-not-forwarded",
+    baseURL: `${stack.url}/v1`,
+    defaultHeaders: { "x-canary-user": user, "x-canary-geo": geo },
+    maxRetries: 0,
+  });
+}
+
+describe("the openai client through the local edge", () => {
+  const seen = new Map<string, string>();
+
+  it("gets non-streamed completions from both variants", async () => {
+    for (const cohort of ["internal", "none"]) {
+      const { data, response } = await client(`user-${cohort}`)
+        .chat.completions.create(
+          { model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hello" }] },
+          { headers: { "x-canary-cohort": cohort } },
+        )
+        .withResponse();
+      const variant = response.headers.get("x-canary-variant")!;
+      seen.set(variant, response.headers.get("x-request-id")!);
+      expect(data.choices[0]?.message.content).toMatch(/\w+/);
+      expect(data.model).toBe(variant === "canary" ? "sim-model-2026-11" : "sim-model-2026-10");
+    }
+    expect([...seen.keys()].sort()).toEqual(["canary", "stable"]);
+  });
+
+  it("streams completions from both variants", async () => {
+    for (const cohort of ["internal", "none"]) {
+      const { data: stream, response } = await client(`streamer-${cohort}`)
+        .chat.completions.create(
+          {
+            model: "gpt-4o-mini",
+            messages: [{ role: "user", content: "Stream please" }],
+            stream: true,
+          },
+          { headers: { "x-canary-cohort": cohort } },
+        )
+        .withResponse();
+      let text = "";
+      let chunks = 0;
+      for await (const chunk of stream) {
+        chunks += 1;
+        text += chunk.choices[0]?.delta?.content ?? "";
+      }
+      expect(chunks).toBeGreaterThan(2);
+      expect(text.length).toBeGreaterThan(10);
+      expect(response.headers.get("x-canary-variant")).toBe(
+        cohort === "internal" ? "canary" : "stable",
+      );
+    }
+  });
+
+  it("lists the served model aliases", async () => {
+    const models = await client("lister").models.list();
+    expect(models.data.map((m) => m.id)).toContain("gpt-4o-mini");
+  });
+
+  it("surfaces edge errors as OpenAI API errors", async () => {
+    const err = await client("x")
+      .chat.completions.create({
+        model: "no-such-model",
+        messages: [{ role: "user", content: "hi" }],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((err as InstanceType<typeof OpenAI.NotFoundError>).code).toBe("model_not_found");
+  });
+
+  it("leaves outcome rows and rollups in D1", async () => {
+    const ids = [...seen.values()];
+    let rows: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 40 && rows.length < ids.length; i++) {
+      rows = await d1(
+        `select request_id, variant from outcomes where request_id in (${ids.map((id) => `'${id}'`).join(",")})`,
+      );
+      if (rows.length < ids.length) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(rows.map((r) => r.variant).sort()).toEqual(["canary", "stable"]);
+    const rollups = await d1(
+      "select variant, sum(n) as n from rollup_metrics where metric = 'requests' and dim = 'all' group by variant",
+    );
+    const total = rollups.reduce((s, r) => s + Number(r.n), 0);
+    const outcomes = await d1("select count(*) as n from outcomes");
+    expect(total).toBe(Number(outcomes[0]?.n));
+  });
+});
