@@ -1,0 +1,94 @@
+/**
+ * The outcome queue consumer: validates each message at the boundary, writes
+ * the valid ones in one transaction (see `store.ts`) and acks or retries every
+ * message explicitly. Invalid messages are retried until the platform moves
+ * them to the dead-letter queue, whose consumer stores them in `dead_letters`.
+ * Nothing is acked that was not committed, and expected failures never throw.
+ */
+import { drizzle } from "drizzle-orm/d1";
+import { retryDelaySeconds } from "./backoff";
+import { toDeadLetter } from "./dead-letter";
+import { toOutcomeRow, type OutcomeRow } from "./rows";
+import { writeDeadLetters, writeOutcomes, type Db } from "./store";
+import { summarizeErrors, validateOutcome } from "./validate";
+
+/** Queue names as configured in wrangler.toml. */
+export const OUTCOMES_QUEUE = "llm-canary-outcomes";
+export const DEAD_LETTER_QUEUE = "llm-canary-outcomes-dlq";
+
+export async function handleQueue(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  _ctx: ExecutionContext,
+): Promise<void> {
+  const now = Date.now();
+  switch (batch.queue) {
+    case OUTCOMES_QUEUE:
+      return consumeOutcomes(drizzle(env.DB), batch.messages, now);
+    case DEAD_LETTER_QUEUE:
+      return consumeDeadLetters(drizzle(env.DB), batch.messages, batch.queue, now);
+    default:
+      console.error({ msg: "queue: batch from an unknown queue, retrying", queue: batch.queue });
+      for (const msg of batch.messages) msg.retry();
+  }
+}
+
+async function consumeOutcomes(
+  db: Db,
+  messages: readonly Message<unknown>[],
+  now: number,
+): Promise<void> {
+  const valid: Array<{ msg: Message<unknown>; row: OutcomeRow }> = [];
+  const rejected: Array<{ id: string; attempts: number; reason: string }> = [];
+  for (const msg of messages) {
+    const result = validateOutcome(msg.body);
+    if (result.ok) {
+      valid.push({ msg, row: toOutcomeRow(result.event) });
+    } else {
+      rejected.push({ id: msg.id, attempts: msg.attempts, reason: summarizeErrors(result.errors) });
+      // Poison never heals: no delay, let it reach the dead-letter queue soon.
+      msg.retry();
+    }
+  }
+  if (rejected.length > 0) {
+    console.warn({ msg: "ingest: invalid outcome events, retrying", rejected });
+  }
+  if (valid.length === 0) return;
+  try {
+    await writeOutcomes(
+      db,
+      valid.map((v) => v.row),
+      { id: crypto.randomUUID(), at: now },
+    );
+  } catch (err) {
+    console.error({ msg: "ingest: D1 write failed, retrying batch", count: valid.length, err });
+    for (const { msg } of valid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
+    return;
+  }
+  for (const { msg } of valid) msg.ack();
+}
+
+async function consumeDeadLetters(
+  db: Db,
+  messages: readonly Message<unknown>[],
+  queue: string,
+  now: number,
+): Promise<void> {
+  const letters = messages.map((msg) => toDeadLetter(msg, queue, now));
+  try {
+    await writeDeadLetters(db, letters);
+  } catch (err) {
+    console.error({
+      msg: "ingest: storing dead letters failed, retrying",
+      count: letters.length,
+      err,
+    });
+    for (const msg of messages) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
+    return;
+  }
+  console.warn({
+    msg: "ingest: dead letters stored",
+    letters: letters.map((l) => ({ id: l.id, reason: l.reason })),
+  });
+  for (const msg of messages) msg.ack();
+}

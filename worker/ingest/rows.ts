@@ -1,0 +1,131 @@
+/**
+ * Pure mapping from a validated outcome event to its `outcomes` row, and the
+ * rollup dimensions every row counts in. The store expands these rows in SQL
+ * (one JSON parameter per chunk) and derives the rollups from the stored rows,
+ * so everything here is the single definition of what gets written.
+ */
+import type { outcomes } from "../../contracts/db/schema";
+import { SKETCHED_METRICS, type OutcomeEvent } from "../../contracts/outcome";
+import { binIndex } from "../../contracts/sketch";
+
+/** An `outcomes` row as the consumer builds it; the store adds the batch tag. */
+export type OutcomeRow = Omit<typeof outcomes.$inferSelect, "ingestBatch" | "ingestedAt">;
+
+/** `[metric, value, bin]`: bin is the sketch bin for sketched metrics, else null. */
+export type MetricTriple = [metric: string, value: number, bin: number | null];
+
+const SKETCHED: ReadonlySet<string> = new Set(SKETCHED_METRICS);
+
+/**
+ * The metric triples stored in `outcomes.metrics`, sorted by name.
+ *
+ * @example
+ * metricTriples({ requests: 1, latency_ms: 120 });
+ * // [["latency_ms", 120, binIndex(120)], ["requests", 1, null]]
+ */
+export function metricTriples(metrics: Readonly<Record<string, number>>): MetricTriple[] {
+  return Object.entries(metrics)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => [name, value, SKETCHED.has(name) ? binIndex(value) : null]);
+}
+
+/** The rollup minute of an epoch-millisecond timestamp. */
+export function minuteOf(ts: number): number {
+  return Math.floor(ts / 60_000);
+}
+
+/** The `outcomes` row for an event (without `ingest_batch` / `ingested_at`). */
+export function toOutcomeRow(e: OutcomeEvent): OutcomeRow {
+  return {
+    requestId: e.requestId,
+    ts: e.ts,
+    minute: minuteOf(e.ts),
+    routeId: e.routeId,
+    rolloutId: e.rolloutId ?? "",
+    releaseId: e.releaseId,
+    variant: e.variant,
+    configVersion: e.configVersion,
+    weight: e.weight,
+    segment: e.segment,
+    country: e.country,
+    continent: e.continent,
+    region: e.region,
+    colo: e.colo,
+    cohort: e.cohort,
+    requestClass: e.requestClass,
+    keyed: e.keyed,
+    path: e.path,
+    model: e.model,
+    stream: e.stream,
+    status: e.status,
+    errorClass: e.errorClass,
+    latencyMs: e.latencyMs,
+    ttfbMs: e.ttfbMs,
+    ttftMs: e.ttftMs,
+    inputTokens: e.inputTokens,
+    outputTokens: e.outputTokens,
+    tokensPerSec: e.tokensPerSec,
+    finishReason: e.finishReason,
+    streamCompleted: e.streamCompleted,
+    failover: e.failover,
+    promptHash: e.promptHash,
+    promptChars: e.promptChars,
+    completionChars: e.completionChars,
+    metrics: JSON.stringify(metricTriples(e.metrics)),
+  };
+}
+
+type DimField = "segment" | "country" | "cohort" | "requestClass";
+
+/**
+ * Rollup dimensions: every row counts once in each. `field` null means a
+ * constant value (`all` = `*`); a null field value counts under `fallback`.
+ * The store builds its SQL from this list.
+ */
+export const ROLLUP_DIMS = [
+  { dim: "all", field: null, fallback: "*" },
+  { dim: "segment", field: "segment", fallback: "default" },
+  { dim: "country", field: "country", fallback: "unknown" },
+  { dim: "cohort", field: "cohort", fallback: "none" },
+  { dim: "class", field: "requestClass", fallback: "none" },
+] as const satisfies ReadonlyArray<{ dim: string; field: DimField | null; fallback: string }>;
+
+export type RollupDim = (typeof ROLLUP_DIMS)[number]["dim"];
+
+/**
+ * The `[dim, dim_value]` pairs a row counts in.
+ *
+ * @example
+ * rollupDims({ segment: null, country: "DE", cohort: null, requestClass: "batch" });
+ * // [["all", "*"], ["segment", "default"], ["country", "DE"], ["cohort", "none"], ["class", "batch"]]
+ */
+export function rollupDims(row: Pick<OutcomeRow, DimField>): Array<[RollupDim, string]> {
+  return ROLLUP_DIMS.map((d) => [
+    d.dim,
+    d.field === null ? d.fallback : (row[d.field] ?? d.fallback),
+  ]);
+}
+
+/**
+ * Rows as JSON array texts of at most `maxBytes` each (a single larger row
+ * gets a chunk of its own), so that each chunk fits one bound parameter.
+ */
+export function rowsJsonChunks(rows: readonly OutcomeRow[], maxBytes: number): string[] {
+  const encoder = new TextEncoder();
+  const chunks: string[] = [];
+  let parts: string[] = [];
+  let bytes = 2; // the brackets
+  for (const row of rows) {
+    const text = JSON.stringify(row);
+    const size = encoder.encode(text).length + 1; // and a comma
+    if (parts.length > 0 && bytes + size > maxBytes) {
+      chunks.push(`[${parts.join(",")}]`);
+      parts = [];
+      bytes = 2;
+    }
+    parts.push(text);
+    bytes += size;
+  }
+  if (parts.length > 0) chunks.push(`[${parts.join(",")}]`);
+  return chunks;
+}
