@@ -53,3 +53,32 @@ it("writes each request's outcome through the queue into D1", async () => {
     config_version: 3,
   });
 });
+
+it("records a cut stream as cut, and its client saw an error event", async () => {
+  const tag = uniqueTag("flowcut");
+  await putConfig({
+    version: 4,
+    routes: [
+      {
+        id: "chat",
+        models: ["gpt-test"],
+        stable: simRelease("stable", tag),
+        canary: simRelease("canary", tag, { cutAfterChunks: 2, chunkIntervalMs: 20 }),
+        weight: 100,
+      },
+    ],
+  });
+  const res = await SELF.fetch("http://edge.test/v1/chat/completions", {
+    method: "POST",
+    body: chatBody({ stream: true }),
+  });
+  expect(await res.text()).toContain("stream_cut");
+  const row = await waitForRow(res.headers.get("x-request-id")!);
+  expect(row).toMatchObject({
+    variant: "canary",
+    failover: 0,
+    error_class: "stream_cut",
+    stream_completed: 0,
+    keyed: 0,
+  });
+});

@@ -1,3 +1,4 @@
+import { rollupDims } from "../../contracts/dims";
 import { getTableColumns } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { outcomes } from "../../contracts/db/schema";
@@ -10,13 +11,7 @@ import {
   toDeadLetter,
   truncateUtf8,
 } from "../../worker/ingest/dead-letter";
-import {
-  metricTriples,
-  minuteOf,
-  rollupDims,
-  rowsJsonChunks,
-  toOutcomeRow,
-} from "../../worker/ingest/rows";
+import { metricTriples, minuteOf, rowsJsonChunks, toOutcomeRow } from "../../worker/ingest/rows";
 import { summarizeErrors, validateOutcome } from "../../worker/ingest/validate";
 import { makeOutcome } from "../fixtures/outcome";
 

@@ -42,9 +42,19 @@ export function configHealth(): ConfigHealth {
   return state.health;
 }
 
-/** Forget the cached config (tests and admin writes). */
+/** Forget the cached config so the next request reads KV (after admin writes). */
 export function invalidateConfigCache(): void {
   state.fetchedAt = -Infinity;
+}
+
+/** Forget everything, including the last valid config (a fresh isolate). */
+export function resetConfigSource(): void {
+  Object.assign(state, {
+    config: null,
+    lastValid: null,
+    fetchedAt: -Infinity,
+    health: { status: "missing" },
+  });
 }
 
 const SalvageSchema = z.object({

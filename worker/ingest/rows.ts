@@ -75,37 +75,6 @@ export function toOutcomeRow(e: OutcomeEvent): OutcomeRow {
   };
 }
 
-type DimField = "segment" | "country" | "cohort" | "requestClass";
-
-/**
- * Rollup dimensions: every row counts once in each. `field` null means a
- * constant value (`all` = `*`); a null field value counts under `fallback`.
- * The store builds its SQL from this list.
- */
-export const ROLLUP_DIMS = [
-  { dim: "all", field: null, fallback: "*" },
-  { dim: "segment", field: "segment", fallback: "default" },
-  { dim: "country", field: "country", fallback: "unknown" },
-  { dim: "cohort", field: "cohort", fallback: "none" },
-  { dim: "class", field: "requestClass", fallback: "none" },
-] as const satisfies ReadonlyArray<{ dim: string; field: DimField | null; fallback: string }>;
-
-export type RollupDim = (typeof ROLLUP_DIMS)[number]["dim"];
-
-/**
- * The `[dim, dim_value]` pairs a row counts in.
- *
- * @example
- * rollupDims({ segment: null, country: "DE", cohort: null, requestClass: "batch" });
- * // [["all", "*"], ["segment", "default"], ["country", "DE"], ["cohort", "none"], ["class", "batch"]]
- */
-export function rollupDims(row: Pick<OutcomeRow, DimField>): Array<[RollupDim, string]> {
-  return ROLLUP_DIMS.map((d) => [
-    d.dim,
-    d.field === null ? d.fallback : (row[d.field] ?? d.fallback),
-  ]);
-}
-
 /**
  * Rows as JSON array texts of at most `maxBytes` each (a single larger row
  * gets a chunk of its own), so that each chunk fits one bound parameter.

@@ -21,7 +21,8 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { deadLetters, outcomes, rollupBins, rollupMetrics } from "../../contracts/db/schema";
 import type { DeadLetterRow } from "./dead-letter";
-import { ROLLUP_DIMS, rowsJsonChunks, type OutcomeRow } from "./rows";
+import { ROLLUP_DIMS } from "../../contracts/dims";
+import { rowsJsonChunks, type OutcomeRow } from "./rows";
 
 export type Db = DrizzleD1Database;
 
