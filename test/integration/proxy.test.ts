@@ -153,7 +153,9 @@ describe("proxying", () => {
 
   it("ends a cut stream with an SSE error event, never [DONE]", async () => {
     const tag = uniqueTag("cut");
-    await putConfig(routeConfig(tag, { weight: 100 }, { chunks: 8, cutAfterChunks: 3, chunkIntervalMs: 20 }));
+    await putConfig(
+      routeConfig(tag, { weight: 100 }, { chunks: 8, cutAfterChunks: 3, chunkIntervalMs: 20 }),
+    );
     const res = await post(chatBody({ stream: true }));
     const text = await res.text();
     expect(text).toContain("event: error");
