@@ -1,7 +1,43 @@
 /**
- * Cron entry of the analyzer. The run loop is added with the analyzer store;
- * until then a scheduled event only logs that it fired.
+ * Cron entry of the analyzer (every minute by default; `[triggers]` in
+ * wrangler.toml). Thin: builds the dependencies and runs `runAnalyzer`.
+ * `ANALYZER_POLICY` (JSON) sets global policy defaults; routes override them.
  */
-export async function handleScheduled(controller: ScheduledController): Promise<void> {
-  console.log(JSON.stringify({ msg: "analyzer tick", scheduledTime: controller.scheduledTime }));
+import { drizzle } from "drizzle-orm/d1";
+import { runAnalyzer, type RunReport } from "./cron/run";
+import { webhookNotifier } from "./cron/notify";
+import type { PolicyInput } from "./policy/policy";
+
+/** Optional secrets the analyzer reads (set with `wrangler secret put`). */
+interface AnalyzerSecrets {
+  NOTIFY_WEBHOOK_URL?: string;
+}
+
+function globalPolicy(raw: string | undefined): PolicyInput | undefined {
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as PolicyInput;
+  } catch {
+    console.error(JSON.stringify({ msg: "ANALYZER_POLICY is not JSON; using defaults" }));
+    return undefined;
+  }
+}
+
+/** One analyzer run for a scheduled time; returns what it did. */
+export async function analyzeAt(env: Env, scheduledTime: number): Promise<RunReport> {
+  const secrets = env as Env & AnalyzerSecrets;
+  const report = await runAnalyzer({
+    db: drizzle(env.DB),
+    kv: env.CONFIG,
+    scheduledTime,
+    now: () => Date.now(),
+    policy: globalPolicy(env.ANALYZER_POLICY),
+    notify: webhookNotifier(secrets.NOTIFY_WEBHOOK_URL),
+  });
+  console.log(JSON.stringify({ msg: "analyzer run", scheduledTime, ...report }));
+  return report;
+}
+
+export async function handleScheduled(controller: ScheduledController, env: Env): Promise<void> {
+  await analyzeAt(env, controller.scheduledTime);
 }

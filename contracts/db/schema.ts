@@ -153,3 +153,39 @@ export const releases = sqliteTable("releases", {
   model: text("model").notNull(),
   firstVersion: integer("first_version").notNull(),
 });
+
+/** One row per cron invocation: the lease that makes a duplicate run a no-op. */
+export const analyzerRuns = sqliteTable("analyzer_runs", {
+  scheduledTime: integer("scheduled_time").primaryKey(),
+  startedAt: integer("started_at").notNull(),
+  finishedAt: integer("finished_at"),
+  /** running | ok | error */
+  status: text("status").notNull(),
+  error: text("error"),
+});
+
+/** Every analyzer decision, with the full statistics record a person can read. */
+export const decisions = sqliteTable(
+  "decisions",
+  {
+    id: text("id").primaryKey(),
+    at: integer("at").notNull(),
+    scheduledTime: integer("scheduled_time").notNull(),
+    routeId: text("route_id").notNull(),
+    rolloutId: text("rollout_id"),
+    /** hold | advance | promote | rollback | exclude_segment | freeze | stuck | error */
+    action: text("action").notNull(),
+    /** The decision changed the route (it would have, in dry-run). */
+    changed: integer("changed", { mode: "boolean" }).notNull(),
+    /** The change was written (false in dry-run or when a concurrent writer won). */
+    applied: integer("applied", { mode: "boolean" }).notNull(),
+    dryRun: integer("dry_run", { mode: "boolean" }).notNull(),
+    versionBefore: integer("version_before").notNull(),
+    versionAfter: integer("version_after"),
+    /** One line for people: the action and its first reasons. */
+    summary: text("summary").notNull(),
+    /** JSON: reasons, verdicts (estimates, intervals, samples, method, threshold), SRM, window. */
+    record: text("record").notNull(),
+  },
+  (t) => [index("decisions_route_at").on(t.routeId, t.at)],
+);

@@ -1,0 +1,218 @@
+import { env } from "cloudflare:test";
+import { drizzle } from "drizzle-orm/d1";
+import { beforeEach, describe, expect, it } from "vitest";
+import { ROUTING_CONFIG_KEY } from "../../contracts/kv-keys";
+import { latestVersion, writeConfig } from "../../analyzer/store/config-store";
+import { makeOutcome } from "../fixtures/outcome";
+import {
+  decisionRows,
+  ingest,
+  kvConfig,
+  putConfig,
+  resetStorage,
+  rolloutConfig,
+  runCron,
+  versions,
+} from "../fixtures/analyzer";
+
+const T0 = Date.UTC(2026, 10, 27, 10, 0);
+const MIN = 60_000;
+
+/** Healthy traffic for both arms at the configured 10% weight, over minutes [from, to). */
+function traffic(
+  fromMin: number,
+  toMin: number,
+  perMinute: number,
+  canary: { errorRate?: number; latency?: number } = {},
+) {
+  const events = [];
+  let k = 0;
+  for (let m = fromMin; m < toMin; m++) {
+    for (let i = 0; i < perMinute; i++) {
+      k += 1;
+      const isCanary = i % 10 === 0;
+      const failed =
+        isCanary && canary.errorRate !== undefined && (k * 7919) % 100 < canary.errorRate * 100;
+      const latency = (isCanary ? (canary.latency ?? 100) : 100) * (0.8 + ((k * 37) % 40) / 100);
+      events.push(
+        makeOutcome({
+          ts: T0 + m * MIN + i * 10,
+          variant: isCanary ? "canary" : "stable",
+          releaseId: isCanary ? "canary-v2" : "stable-v1",
+          rolloutId: "canary-v2",
+          weight: 10,
+          errorClass: failed ? "http_5xx" : null,
+          status: failed ? 502 : 200,
+          latencyMs: latency,
+        }),
+      );
+    }
+  }
+  return events;
+}
+
+describe("scheduled analyzer", () => {
+  beforeEach(resetStorage);
+
+  it("records the seeded config and holds while samples are too few", async () => {
+    await putConfig(rolloutConfig());
+    await ingest(traffic(1, 3, 20));
+    await runCron(T0 + 4 * MIN);
+    const v = await versions();
+    expect(v.map((x) => [x.version, x.source])).toEqual([[1, "seed"]]);
+    const [d] = await decisionRows();
+    expect(d).toMatchObject({ action: "hold", changed: 0, applied: 0 });
+    expect(d!.summary).toMatch(/of 100 canary requests/);
+  });
+
+  it("advances a healthy canary once, however many duplicate runs fire", async () => {
+    await putConfig(rolloutConfig());
+    await ingest(traffic(1, 11, 1000));
+    await Promise.all(Array.from({ length: 20 }, () => runCron(T0 + 12 * MIN)));
+    const v = await versions();
+    expect(v.map((x) => x.source)).toEqual(["seed", "analyzer"]);
+    const kv = await kvConfig();
+    expect(kv.version).toBe(2);
+    expect(kv.routes[0]!.weight).toBe(50);
+    const rows = await decisionRows();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: "advance", applied: 1 });
+    const record = JSON.parse(rows[0]!.record) as { verdicts: Array<Record<string, unknown>> };
+    expect(record.verdicts.length).toBeGreaterThan(0);
+  });
+
+  it("rolls back a canary with a 5x error rate", async () => {
+    await putConfig(rolloutConfig());
+    await ingest(traffic(1, 11, 300, { errorRate: 0.2 }));
+    await runCron(T0 + 12 * MIN);
+    const kv = await kvConfig();
+    expect(kv.routes[0]).toMatchObject({ weight: 0, state: "rolled_back" });
+    const [d] = await decisionRows();
+    expect(d).toMatchObject({ action: "rollback", applied: 1 });
+    expect(d!.summary).toMatch(/error/i);
+  });
+
+  it("changes nothing in dry-run, but records what it would do", async () => {
+    await putConfig(rolloutConfig({ policy: { dryRun: true } }));
+    await ingest(traffic(1, 11, 300, { errorRate: 0.2 }));
+    await runCron(T0 + 12 * MIN);
+    expect((await kvConfig()).routes[0]).toMatchObject({ weight: 10, state: "active" });
+    expect((await versions()).map((x) => x.source)).toEqual(["seed"]);
+    expect((await decisionRows())[0]).toMatchObject({
+      action: "rollback",
+      dry_run: 1,
+      changed: 1,
+      applied: 0,
+    });
+  });
+
+  it("refuses a stale writer", async () => {
+    await putConfig(rolloutConfig());
+    await runCron(T0 + MIN);
+    const db = drizzle(env.DB);
+    const latest = (await latestVersion(db))!;
+    const first = await writeConfig(db, env.CONFIG, {
+      expectedVersion: latest.version,
+      config: latest.doc,
+      actor: "a",
+      reason: "r",
+      source: "admin",
+      now: T0,
+    });
+    expect(first.ok).toBe(true);
+    const stale = await writeConfig(db, env.CONFIG, {
+      expectedVersion: latest.version,
+      config: latest.doc,
+      actor: "b",
+      reason: "r",
+      source: "admin",
+      now: T0,
+    });
+    expect(stale).toEqual({ ok: false, reason: "conflict", currentVersion: latest.version + 1 });
+  });
+
+  it("refuses to change what a release id means", async () => {
+    await putConfig(rolloutConfig());
+    await runCron(T0 + MIN);
+    const db = drizzle(env.DB);
+    const latest = (await latestVersion(db))!;
+    const route = latest.doc.routes[0]!;
+    const moved = {
+      ...latest.doc,
+      routes: [{ ...route, canary: { ...route.canary!, model: "other" } }],
+    };
+    const r = await writeConfig(db, env.CONFIG, {
+      expectedVersion: latest.version,
+      config: moved,
+      actor: "a",
+      reason: "r",
+      source: "admin",
+      now: T0,
+    });
+    expect(r).toMatchObject({ ok: false, reason: "invalid" });
+  });
+
+  it("detects a direct KV edit, records it and never raises the operator's weight", async () => {
+    await putConfig(rolloutConfig());
+    await runCron(T0 + MIN);
+    const edited = await kvConfig();
+    edited.routes[0]!.weight = 0;
+    await env.CONFIG.put(ROUTING_CONFIG_KEY, JSON.stringify(edited));
+    await ingest(traffic(1, 11, 300));
+    await runCron(T0 + 12 * MIN);
+    const v = await versions();
+    expect(v.map((x) => x.source)).toEqual(["seed", "kv-direct"]);
+    expect(v[1]!.reason).toMatch(/direct KV edit/);
+    await runCron(T0 + 13 * MIN);
+    expect((await kvConfig()).routes[0]!.weight).toBe(0);
+    const last = (await decisionRows()).at(-1)!;
+    expect(last.summary + last.record).toMatch(/operator cap/);
+  });
+
+  it("puts the newest version back when KV lost a write", async () => {
+    await putConfig(rolloutConfig());
+    await runCron(T0 + MIN);
+    const v1 = await env.CONFIG.get(ROUTING_CONFIG_KEY);
+    const db = drizzle(env.DB);
+    const latest = (await latestVersion(db))!;
+    await writeConfig(db, env.CONFIG, {
+      expectedVersion: latest.version,
+      config: { ...latest.doc, routes: [{ ...latest.doc.routes[0]!, weight: 5 }] },
+      actor: "a",
+      reason: "lower",
+      source: "admin",
+      now: T0,
+    });
+    await env.CONFIG.put(ROUTING_CONFIG_KEY, v1!);
+    await runCron(T0 + 2 * MIN);
+    expect((await kvConfig()).version).toBe(2);
+    expect((await versions()).map((x) => x.source)).toEqual(["seed", "admin"]);
+  });
+
+  it("changes nothing and counts the error when D1 cannot be read, then freezes the route", async () => {
+    await putConfig(rolloutConfig());
+    await runCron(T0 + MIN);
+    await env.DB.exec("ALTER TABLE rollup_metrics RENAME TO rollup_metrics_away");
+    try {
+      await runCron(T0 + 2 * MIN);
+      await runCron(T0 + 3 * MIN);
+      expect((await versions()).length).toBe(1);
+      const health = JSON.parse((await env.CONFIG.get("analyzer:health"))!) as {
+        routes: Record<string, { consecutiveErrors: number; lastError: string }>;
+      };
+      expect(health.routes.chat).toMatchObject({
+        consecutiveErrors: 2,
+        lastError: expect.stringMatching(/rollup_metrics/),
+      });
+      await runCron(T0 + 4 * MIN);
+    } finally {
+      await env.DB.exec("ALTER TABLE rollup_metrics_away RENAME TO rollup_metrics");
+    }
+    await ingest(traffic(1, 11, 1000));
+    await runCron(T0 + 12 * MIN);
+    expect((await kvConfig()).routes[0]).toMatchObject({ state: "paused", weight: 10 });
+    expect((await decisionRows()).at(-1)).toMatchObject({ action: "freeze", applied: 1 });
+    await runCron(T0 + 13 * MIN);
+    expect((await decisionRows()).at(-1)!.action).toBe("freeze");
+  });
+});
