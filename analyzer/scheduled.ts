@@ -38,6 +38,10 @@ export async function analyzeAt(env: Env, scheduledTime: number): Promise<RunRep
   return report;
 }
 
-export async function handleScheduled(controller: ScheduledController, env: Env): Promise<void> {
+export async function handleScheduled(
+  controller: ScheduledController,
+  env: Env,
+  _ctx: ExecutionContext,
+): Promise<void> {
   await analyzeAt(env, controller.scheduledTime);
 }
