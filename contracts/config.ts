@@ -121,6 +121,13 @@ export const SettingsSchema = z.strictObject({
   streamIdleTimeoutMs: z.int().min(100).max(600_000).default(30_000),
   /** Retry a canary that fails before its first byte once on stable. */
   failover: z.boolean().default(true),
+  /** Inline quality signals (see README "Quality signals"). */
+  quality: z
+    .strictObject({
+      /** Replaces the default refusal phrase list (matched at the start of answers). */
+      refusalPhrases: z.array(z.string().min(3).max(200)).max(200).optional(),
+    })
+    .default({}),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

@@ -9,6 +9,7 @@ import type { RoutePlan } from "../routing/plan";
 import type { RequestFacts } from "../routing/facts";
 import type { Inspection } from "../proxy/inspect";
 import type { RelayEnd } from "../proxy/relay";
+import { qualitySignals } from "../quality/signals";
 
 export interface Observed {
   requestId: string;
@@ -26,6 +27,9 @@ export interface Observed {
   relay: { end: RelayEnd; inspection: Inspection; endedAt: number } | null;
   endedAt: number;
   prompt: { hash: string | null; chars: number };
+  /** The client's parsed request (for quality signals such as requested JSON). */
+  body: Record<string, unknown>;
+  refusalPhrases?: readonly string[];
 }
 
 function relayError(relay: NonNullable<Observed["relay"]>, stream: boolean): ErrorClass | null {
@@ -98,5 +102,6 @@ export function buildOutcome(o: Observed): OutcomeEvent {
     promptChars: o.prompt.chars,
     completionChars: insp?.completionChars ?? 0,
   };
-  return { ...fields, metrics: baseMetrics(fields) };
+  const quality = errorClass === null && insp ? qualitySignals(o.body, insp, o.refusalPhrases) : {};
+  return { ...fields, metrics: { ...baseMetrics(fields), ...quality } };
 }

@@ -129,6 +129,8 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     relay,
     endedAt: relay?.endedAt ?? now(),
     prompt: { hash: null, chars: 0 },
+    body,
+    refusalPhrases: config.settings.quality.refusalPhrases,
   });
   const record = (o: Observed) =>
     c.executionCtx.waitUntil(

@@ -21,7 +21,18 @@ export interface Inspection {
   completionChars: number;
   /** Time of the first content delta (caller's clock). */
   firstTokenAt: number | null;
+  /** The answer text, up to `TEXT_CAP` characters (for quality signals only; never stored). */
+  text: string;
+  /** Tool-call arguments by call index, each up to `TEXT_CAP` characters. */
+  toolArgs: string[];
+  /** An explicit refusal (`refusal` field) was sent. */
+  refused: boolean;
+  logprobSum: number;
+  logprobCount: number;
 }
+
+/** Characters of answer text kept for quality signals. */
+export const TEXT_CAP = 32 * 1024;
 
 type Json = Record<string, unknown>;
 
@@ -38,6 +49,11 @@ function emptyInspection(): Inspection {
     contentEvents: 0,
     completionChars: 0,
     firstTokenAt: null,
+    text: "",
+    toolArgs: [],
+    refused: false,
+    logprobSum: 0,
+    logprobCount: 0,
   };
 }
 
@@ -60,6 +76,37 @@ function contentOf(event: Json): string {
     if (typeof c.text === "string") text += c.text;
   }
   return text;
+}
+
+function appendCapped(current: string, more: string): string {
+  return current.length >= TEXT_CAP ? current : (current + more).slice(0, TEXT_CAP);
+}
+
+/** Tool-call arguments, refusals and logprobs of an event's choices. */
+function readExtras(r: Inspection, event: Json): void {
+  const choices = Array.isArray(event.choices) ? event.choices : [];
+  for (const c of choices) {
+    if (!isObj(c)) continue;
+    const delta = isObj(c.delta) ? c.delta : isObj(c.message) ? c.message : null;
+    if (delta) {
+      if (typeof delta.refusal === "string" && delta.refusal.length > 0) r.refused = true;
+      const calls = Array.isArray(delta.tool_calls) ? delta.tool_calls : [];
+      calls.forEach((call, position) => {
+        if (!isObj(call) || !isObj(call.function) || typeof call.function.arguments !== "string")
+          return;
+        const index = typeof call.index === "number" ? call.index : position;
+        r.toolArgs[index] = appendCapped(r.toolArgs[index] ?? "", call.function.arguments);
+      });
+    }
+    const lp = isObj(c.logprobs) && Array.isArray(c.logprobs.content) ? c.logprobs.content : [];
+    for (const t of lp) {
+      const v = isObj(t) ? num(t.logprob) : null;
+      if (v !== null) {
+        r.logprobSum += v;
+        r.logprobCount += 1;
+      }
+    }
+  }
 }
 
 function finishOf(event: Json): string | null {
@@ -92,7 +139,9 @@ function applyEvent(r: Inspection, event: Json, now: number): void {
     r.contentEvents += 1;
     r.completionChars += text.length;
     r.firstTokenAt ??= now;
+    r.text = appendCapped(r.text, text);
   }
+  readExtras(r, event);
   r.finishReason = finishOf(event) ?? r.finishReason;
   readUsage(r, event.usage);
   if (type === "response.completed" && isObj(event.response)) {
@@ -175,19 +224,23 @@ export class JsonInspector {
     }
     if (!isObj(body)) return { ...r, error: "malformed" };
     applyEvent(r, body, this.firstAt ?? 0);
-    if (Array.isArray(body.output)) r.completionChars += responsesOutputChars(body.output);
+    if (Array.isArray(body.output)) {
+      const text = responsesOutputText(body.output);
+      r.completionChars += text.length;
+      r.text = appendCapped(r.text, text);
+    }
     r.completed = r.error === null;
     return r;
   }
 }
 
-/** Characters of text in a Responses API `output` array. */
-function responsesOutputChars(output: unknown[]): number {
-  let n = 0;
+/** The text in a Responses API `output` array. */
+function responsesOutputText(output: unknown[]): string {
+  let text = "";
   for (const item of output) {
     if (!isObj(item) || !Array.isArray(item.content)) continue;
     for (const part of item.content)
-      if (isObj(part) && typeof part.text === "string") n += part.text.length;
+      if (isObj(part) && typeof part.text === "string") text += part.text;
   }
-  return n;
+  return text;
 }
