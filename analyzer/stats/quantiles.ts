@@ -32,6 +32,17 @@ import type { SketchBins } from "../window";
 import { betaBinomialCountInterval } from "./beta-binomial";
 import type { EffectInterval } from "./means";
 
+// p50, p95 and p99 of one arm read the same bins: sort them once.
+const sortedCache = new WeakMap<SketchBins, Array<[number, number]>>();
+function sortedOnce(bins: SketchBins): Array<[number, number]> {
+  let sorted = sortedCache.get(bins);
+  if (!sorted) {
+    sorted = sortedBins(bins);
+    sortedCache.set(bins, sorted);
+  }
+  return sorted;
+}
+
 export interface QuantileBounds {
   n: number;
   /** The sketch's quantile (rank ceil(q·n)); null when empty. */
@@ -53,7 +64,7 @@ export function quantileCS(
   alpha: number,
   planned: number,
 ): QuantileBounds {
-  const sorted = sortedBins(bins);
+  const sorted = sortedOnce(bins);
   const n = binsCount(sorted);
   if (n === 0) return { n, estimate: null, lower: 0, upper: Number.POSITIVE_INFINITY };
   const { lo, hi } = betaBinomialCountInterval(n, q, alpha, planned);

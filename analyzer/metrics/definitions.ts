@@ -1,0 +1,124 @@
+/**
+ * Metric definitions: which observed metric to compare, by which statistic,
+ * in which direction and how far the canary may drift. Definitions are data
+ * (validated here), so quality metrics added later (refusal, toxicity,
+ * relevance, ...) need a new entry, not new code.
+ *
+ * Thresholds: `absolute` is in the metric's own unit on the canary − stable
+ * difference (0.01 on a 0/1 rate = one percentage point); `relative` is a
+ * fraction on the canary/stable ratio (0.2 = 20% worse).
+ */
+import { z } from "zod";
+import { MetricNameSchema } from "../../contracts/outcome";
+
+export const MetricStatSchema = z.enum(["rate", "mean", "p50", "p95", "p99"]);
+export type MetricStat = z.infer<typeof MetricStatSchema>;
+
+export const DirectionSchema = z.enum(["higher_is_worse", "lower_is_worse"]);
+export type Direction = z.infer<typeof DirectionSchema>;
+
+export const MetricDefinitionSchema = z
+  .strictObject({
+    /** Name of the check in verdicts and reasons, e.g. `latency_p95`. */
+    name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "must be lower_snake, at most 64 chars"),
+    /** Observed metric it reads (`contracts/metrics.ts` names or quality metrics). */
+    source: MetricNameSchema,
+    stat: MetricStatSchema,
+    direction: DirectionSchema,
+    threshold: z.strictObject({
+      kind: z.enum(["absolute", "relative"]),
+      value: z.number().positive("must be positive"),
+    }),
+    /** Critical metrics gate advancement and trigger rollback or exclusion. */
+    critical: z.boolean().default(false),
+    /** Samples each arm needs before any verdict (default depends on the stat). */
+    minSamples: z.int().min(1).optional(),
+  })
+  .refine(
+    (d) =>
+      !(d.threshold.kind === "relative" && d.direction === "lower_is_worse") ||
+      d.threshold.value < 1,
+    {
+      message: "a relative threshold for lower_is_worse must be below 1",
+      path: ["threshold", "value"],
+    },
+  );
+export type MetricDefinition = z.infer<typeof MetricDefinitionSchema>;
+export type MetricDefinitionInput = z.input<typeof MetricDefinitionSchema>;
+
+/** Quantile of a quantile stat, null for rate and mean. */
+export function quantileOf(stat: MetricStat): number | null {
+  switch (stat) {
+    case "p50":
+      return 0.5;
+    case "p95":
+      return 0.95;
+    case "p99":
+      return 0.99;
+    case "rate":
+    case "mean":
+      return null;
+  }
+}
+
+/**
+ * Samples per arm before a verdict when a definition sets none: enough for the
+ * normal approximation of means and for rank bounds that can exclude the tail
+ * (a p99 bound needs a few hundred samples before it is finite).
+ */
+export function defaultMinSamples(stat: MetricStat): number {
+  switch (stat) {
+    case "rate":
+      return 200;
+    case "mean":
+      return 100;
+    case "p50":
+    case "p95":
+      return 200;
+    case "p99":
+      return 1000;
+  }
+}
+
+const rate = (name: string, source: string, critical = false): MetricDefinitionInput => ({
+  name,
+  source,
+  stat: "rate",
+  direction: "higher_is_worse",
+  threshold: { kind: "absolute", value: 0.01 },
+  critical,
+});
+
+const quantile = (
+  source: string,
+  stat: "p50" | "p95" | "p99",
+  critical = false,
+): MetricDefinitionInput => ({
+  name: `${source.replace(/_ms$/, "")}_${stat}`,
+  source,
+  stat,
+  direction: "higher_is_worse",
+  threshold: { kind: "relative", value: 0.2 },
+  critical,
+});
+
+/** The default checks: error rate and p95 latency are critical. */
+export const DEFAULT_METRICS: MetricDefinition[] = [
+  rate("error_rate", "error", true),
+  rate("failover_rate", "failover"),
+  rate("stream_cut_rate", "stream_cut"),
+  rate("rate_429", "rate_429"),
+  quantile("latency_ms", "p50"),
+  quantile("latency_ms", "p95", true),
+  quantile("latency_ms", "p99"),
+  quantile("ttft_ms", "p50"),
+  quantile("ttft_ms", "p95"),
+  {
+    name: "tokens_per_sec",
+    source: "tokens_per_sec",
+    stat: "mean",
+    direction: "lower_is_worse",
+    threshold: { kind: "relative", value: 0.2 },
+    critical: false,
+  },
+].map((d) => MetricDefinitionSchema.parse(d));

@@ -1,0 +1,62 @@
+/**
+ * Every metric definition on every slice of a window, with the fail budget
+ * split across critical metrics and slices (see `stats/multiplicity.ts`).
+ *
+ * Slices count towards the split only when both arms have enough requests
+ * for the smallest critical minimum: a country seen a handful of times cannot
+ * fail, so it should not dilute the budget of the others.
+ */
+import { splitAlpha } from "../stats/multiplicity";
+import type { WindowData } from "../window";
+import { metricSums } from "../window";
+import type { MetricDefinition } from "./definitions";
+import { defaultMinSamples } from "./definitions";
+import type { VerdictRecord } from "./verdict";
+import { evaluateMetric } from "./verdict";
+
+export interface EvaluateOptions {
+  /** Family-wise false-fail probability across critical metrics and slices. */
+  alpha: number;
+  planned: number;
+  failMargin: number;
+}
+
+/**
+ * Verdicts for all definitions on all slices (`all` first).
+ *
+ * @example evaluateWindow(window, policy.metrics, { alpha: 0.05, planned: 1000, failMargin: 0.25 })
+ */
+export function evaluateWindow(
+  window: WindowData,
+  metrics: readonly MetricDefinition[],
+  options: EvaluateOptions,
+): VerdictRecord[] {
+  const critical = metrics.filter((m) => m.critical);
+  const minRequests = Math.min(
+    ...(critical.length > 0 ? critical : metrics).map(
+      (m) => m.minSamples ?? defaultMinSamples(m.stat),
+    ),
+  );
+  const others = window.slices.filter((s) => s.dim !== "all");
+  const testable = others.filter(
+    (s) =>
+      Math.min(metricSums(s.stable, "requests").n, metricSums(s.canary, "requests").n) >=
+      minRequests,
+  );
+  const split = splitAlpha(options.alpha, critical.length, testable.length);
+  const ordered = [...window.slices.filter((s) => s.dim === "all"), ...others];
+  const out: VerdictRecord[] = [];
+  for (const slice of ordered) {
+    const alpha = slice.dim === "all" ? split.all : split.other;
+    for (const def of metrics) {
+      out.push(
+        evaluateMetric(def, slice, {
+          alpha,
+          planned: options.planned,
+          failMargin: options.failMargin,
+        }),
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,202 @@
+/**
+ * One metric on one slice: compare the arms, then judge the interval against
+ * the threshold.
+ *
+ * - pass: the whole interval is on the good side of the limit (non-inferiority).
+ * - fail: the interval lies entirely beyond the *fail bar* and the point
+ *   estimate is beyond the limit. The fail bar sits a fraction `failMargin` of
+ *   the way from "no difference" to the limit: margin 1 is the textbook rule
+ *   (interval entirely beyond the threshold); margin 0 is "significantly worse
+ *   and materially so", the significance-plus-effect-size rule of canary
+ *   judges such as Kayenta. In between, a canary whose true effect is within
+ *   margin × threshold of stable fails with probability at most alpha, while a
+ *   clear regression fails long before its interval clears the limit itself
+ *   (see docs/statistics.md for the trade-off and the measured rates).
+ * - inconclusive otherwise; insufficient below the minimum samples per arm.
+ */
+import type { EffectInterval, MeanKind } from "../stats/means";
+import { armMoments, differenceCS, ratioCS } from "../stats/means";
+import { quantileDifferenceCS, quantileRatioCS } from "../stats/quantiles";
+import type { Slice, SliceDim } from "../window";
+import { metricSums, sliceLabel } from "../window";
+import type { Direction, MetricDefinition, MetricStat } from "./definitions";
+import { defaultMinSamples, quantileOf } from "./definitions";
+import { num, pp } from "./format";
+
+export type VerdictKind = "pass" | "fail" | "inconclusive" | "insufficient";
+
+export interface VerdictSettings {
+  /** Two-sided level of the interval (after any multiplicity split). */
+  alpha: number;
+  /** Sample size of the smaller arm where the intervals are tightest. */
+  planned: number;
+  /** Where the fail bar sits between no difference (0) and the limit (1). */
+  failMargin: number;
+}
+
+/** The full record behind one verdict, for logs, the dashboard and the audit trail. */
+export interface VerdictRecord {
+  metric: string;
+  source: string;
+  stat: MetricStat;
+  critical: boolean;
+  slice: { dim: SliceDim; value: string };
+  verdict: VerdictKind;
+  stable: { n: number; estimate: number | null };
+  canary: { n: number; estimate: number | null };
+  /** canary − stable (`difference`) or canary / stable (`ratio`) with its interval. */
+  effect: {
+    kind: "difference" | "ratio";
+    estimate: number | null;
+    lower: number | null;
+    upper: number | null;
+  };
+  threshold: {
+    kind: "absolute" | "relative";
+    value: number;
+    direction: Direction;
+    /** The threshold on the effect's scale, e.g. 0.01 or 1.2. */
+    limit: number;
+  };
+  alpha: number;
+  /** The interval must lie beyond this value (and the estimate beyond `limit`) to fail. */
+  failBar: number;
+  method: string;
+  /** One line for humans, e.g. `latency_p95 on all: fail, canary/stable 1.31 [1.22, 1.41] beyond 1.2`. */
+  reason: string;
+}
+
+interface Comparison {
+  stableN: number;
+  canaryN: number;
+  stableEstimate: number | null;
+  canaryEstimate: number | null;
+  effect: EffectInterval | null;
+  method: string;
+}
+
+function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Comparison {
+  const relative = def.threshold.kind === "relative";
+  const q = quantileOf(def.stat);
+  if (q !== null) {
+    const stableBins = slice.stable.sketches[def.source] ?? [];
+    const canaryBins = slice.canary.sketches[def.source] ?? [];
+    const cmp = (relative ? quantileRatioCS : quantileDifferenceCS)(
+      stableBins,
+      canaryBins,
+      q,
+      s.alpha,
+      s.planned,
+    );
+    return {
+      stableN: cmp.stable.n,
+      canaryN: cmp.canary.n,
+      stableEstimate: cmp.stable.estimate,
+      canaryEstimate: cmp.canary.estimate,
+      effect: cmp.effect,
+      method: `order-statistic bounds from a beta-binomial confidence sequence per arm (alpha/2 each), ±1% sketch error, ${relative ? "ratio" : "difference"} of opposite ends`,
+    };
+  }
+  const kind: MeanKind = def.stat === "rate" ? "rate" : "mean";
+  const stable = armMoments(metricSums(slice.stable, def.source), kind);
+  const canary = armMoments(metricSums(slice.canary, def.source), kind);
+  const cs = { alpha: s.alpha, planned: s.planned };
+  const effect =
+    stable && canary
+      ? relative
+        ? ratioCS(stable, canary, cs)
+        : differenceCS(stable, canary, cs)
+      : null;
+  return {
+    stableN: stable?.n ?? 0,
+    canaryN: canary?.n ?? 0,
+    stableEstimate: stable?.mean ?? null,
+    canaryEstimate: canary?.mean ?? null,
+    effect,
+    method: relative
+      ? "asymptotic normal-mixture confidence sequence on the log ratio (delta method)"
+      : "asymptotic normal-mixture confidence sequence on the difference",
+  };
+}
+
+/**
+ * The verdict of an interval: pass when it lies on the good side of `limit`,
+ * fail when it lies beyond `failBar` and its estimate beyond `limit`.
+ */
+export function judge(
+  effect: EffectInterval,
+  direction: Direction,
+  limit: number,
+  failBar: number,
+): "pass" | "fail" | "inconclusive" {
+  if (direction === "higher_is_worse") {
+    if (effect.upper < limit) return "pass";
+    return effect.lower > failBar && effect.estimate > limit ? "fail" : "inconclusive";
+  }
+  if (effect.lower > limit) return "pass";
+  return effect.upper < failBar && effect.estimate < limit ? "fail" : "inconclusive";
+}
+
+/**
+ * Evaluates one metric definition on one slice.
+ *
+ * @example
+ * const v = evaluateMetric(def, findSlice(window, "all")!, { alpha: 0.0125, planned: 1000,
+ *   failMargin: 0.25 });
+ * if (v.verdict === "fail") console.log(v.reason);
+ */
+export function evaluateMetric(
+  def: MetricDefinition,
+  slice: Slice,
+  settings: VerdictSettings,
+): VerdictRecord {
+  const relative = def.threshold.kind === "relative";
+  const sign = def.direction === "higher_is_worse" ? 1 : -1;
+  const noEffect = relative ? 1 : 0;
+  const limit = noEffect + sign * def.threshold.value;
+  const failBar = noEffect + sign * def.threshold.value * settings.failMargin;
+  const cmp = compare(def, slice, settings);
+  const minSamples = def.minSamples ?? defaultMinSamples(def.stat);
+  const base = {
+    metric: def.name,
+    source: def.source,
+    stat: def.stat,
+    critical: def.critical,
+    slice: { dim: slice.dim, value: slice.value },
+    stable: { n: cmp.stableN, estimate: cmp.stableEstimate },
+    canary: { n: cmp.canaryN, estimate: cmp.canaryEstimate },
+    effect: {
+      kind: relative ? ("ratio" as const) : ("difference" as const),
+      estimate: cmp.effect?.estimate ?? null,
+      lower: cmp.effect?.lower ?? null,
+      upper: cmp.effect?.upper ?? null,
+    },
+    threshold: { ...def.threshold, direction: def.direction, limit },
+    alpha: settings.alpha,
+    failBar,
+    method: cmp.method,
+  };
+  const where = `${def.name} on ${sliceLabel(slice)}`;
+  const counts = `n ${cmp.canaryN} canary / ${cmp.stableN} stable`;
+  if (Math.min(cmp.stableN, cmp.canaryN) < minSamples || cmp.effect === null) {
+    return {
+      ...base,
+      verdict: "insufficient",
+      reason: `${where}: insufficient (${counts}, need ${minSamples} per arm)`,
+    };
+  }
+  const verdict = judge(cmp.effect, def.direction, limit, failBar);
+  const show = def.stat === "rate" && !relative ? pp : num;
+  const effectText = `${relative ? "canary/stable" : "canary−stable"} ${show(cmp.effect.estimate)} [${show(cmp.effect.lower)}, ${show(cmp.effect.upper)}]`;
+  const limitText = `${def.direction === "higher_is_worse" ? "≤" : "≥"} ${show(limit)}`;
+  const why: Record<typeof verdict, string> = {
+    pass: `within ${limitText}`,
+    fail: `beyond ${show(failBar)} and estimate beyond ${limitText}`,
+    inconclusive: `interval straddles ${limitText}`,
+  };
+  return {
+    ...base,
+    verdict,
+    reason: `${where}: ${verdict}, ${effectText} ${why[verdict]} (${counts})`,
+  };
+}

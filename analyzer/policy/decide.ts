@@ -1,0 +1,303 @@
+/**
+ * The analyzer's decision for one route at one minute. Pure: the caller reads
+ * the window, calls `decide`, and writes `decision.route` back (with
+ * compare-and-set) when `decision.changed`.
+ *
+ * Order of rules, first match wins:
+ * 1. No canary, or state paused / rolled_back / promoted: hold, never change.
+ * 2. Invalid per-route policy: hold and notify.
+ * 3. Too many consecutive analyzer errors: freeze (state paused).
+ * 4. No rollout yet: start one at the first step (or the step the current
+ *    weight is at), capped by the operator's weight cap.
+ * 5. Sample-ratio mismatch: hold and notify; the metrics cannot be trusted.
+ * 6. A critical metric fails on `all`: rollback.
+ * 7. A critical metric fails on other slices only: exclude those slices (and
+ *    restart the step clock so the window reflects the new routing), unless
+ *    exclusion is disabled, the slice cannot be expressed as a rule, its dim is
+ *    not allowed or the route would exceed `maxExcludedSegments`: rollback.
+ * 8. Step held long enough, enough canary samples, every critical metric passes
+ *    on `all` and no metric fails on `all`: advance (or promote after the last
+ *    step), never above the operator's cap.
+ * 9. Otherwise hold, or `stuck` (notify) once the rollout is older than
+ *    `maxRolloutDurationMs`.
+ *
+ * At 100% canary there is no control arm: the last step is a bake period that
+ * only waits for time and samples.
+ */
+import type { Route, SegmentRule } from "../../contracts/config";
+import { evaluateWindow } from "../metrics/evaluate";
+import { pct } from "../metrics/format";
+import type { VerdictRecord } from "../metrics/verdict";
+import { findSlice, metricSums, sliceLabel } from "../window";
+import {
+  countExclusions,
+  exclusionMatch,
+  exclusionRuleName,
+  isExcluded,
+  withExclusions,
+} from "./exclusion";
+import type { Policy } from "./policy";
+import { resolvePolicy } from "./policy";
+import { checkSrm } from "./srm-check";
+import * as t from "./transitions";
+import type { Action, Decision, DecideInput, SrmSummary } from "./types";
+
+const NO_SRM: SrmSummary = {
+  checked: false,
+  alpha: 0,
+  mismatch: false,
+  tests: [],
+  skipped: "not run",
+};
+
+interface Outcome {
+  action: Action;
+  route: Route;
+  reasons: string[];
+  notify?: boolean;
+  verdicts?: VerdictRecord[];
+  srm?: SrmSummary;
+}
+
+const minutes = (ms: number) => `${Math.round(ms / 60_000)}m`;
+
+function finish(input: DecideInput, out: Outcome, policy?: Policy): Decision {
+  const dryRun = policy?.dryRun ?? false;
+  const proposedChanged = out.route !== input.route;
+  const route = dryRun ? input.route : out.route;
+  return {
+    action: out.action,
+    route,
+    changed: !dryRun && proposedChanged,
+    proposedRoute: out.route,
+    dryRun,
+    notify: out.notify ?? false,
+    reasons:
+      dryRun && proposedChanged ? [...out.reasons, "dry run: route not changed"] : out.reasons,
+    verdicts: out.verdicts ?? [],
+    srm: out.srm ?? NO_SRM,
+    window: { from: input.window.from, to: input.window.to },
+    ...(policy ? { policy } : {}),
+  };
+}
+
+/** Index of the highest step at or below a weight (0 when below the first). */
+function stepAtWeight(steps: readonly number[], weight: number): number {
+  let index = 0;
+  steps.forEach((w, i) => {
+    if (w <= weight) index = i;
+  });
+  return index;
+}
+
+function exclusionsOrRollback(
+  route: Route,
+  policy: Policy,
+  failing: VerdictRecord[],
+  now: number,
+): Outcome {
+  const reasons = failing.map((v) => v.reason);
+  const rules: SegmentRule[] = [];
+  const seen = new Set<string>();
+  for (const v of failing) {
+    const { dim, value } = v.slice;
+    const name = exclusionRuleName(dim, value);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const match = exclusionMatch(route, dim, value);
+    const allowed =
+      policy.segmentExclusion && dim !== "all" && (policy.exclusionDims as string[]).includes(dim);
+    if (!allowed || match === null) {
+      const why = !policy.segmentExclusion
+        ? "segment exclusion is disabled"
+        : match === null
+          ? `${sliceLabel(v.slice)} cannot be expressed as a segment rule`
+          : `exclusion of ${dim} slices is not allowed`;
+      return {
+        action: "rollback",
+        route: t.rollback(route),
+        reasons: [...reasons, `rollback: ${why}`],
+        notify: true,
+      };
+    }
+    rules.push({ name, match, weight: 0 });
+  }
+  if (countExclusions(route) + rules.length > policy.maxExcludedSegments) {
+    return {
+      action: "rollback",
+      route: t.rollback(route),
+      reasons: [...reasons, `rollback: more than ${policy.maxExcludedSegments} excluded segments`],
+      notify: true,
+    };
+  }
+  return {
+    action: "exclude_segment",
+    route: t.restartStep(withExclusions(route, rules), now),
+    reasons: [...reasons, `excluded ${rules.map((r) => r.name).join(", ")}; step clock restarted`],
+    notify: true,
+  };
+}
+
+function judgeStep(input: DecideInput, route: Route, policy: Policy, srm: SrmSummary): Outcome {
+  const rollout = route.rollout;
+  if (!rollout) return { action: "hold", route, reasons: ["no rollout"] };
+  const { now, window } = input;
+  const cap = input.manualWeightCap ?? 100;
+  const atLast = rollout.stepIndex >= rollout.steps.length - 1;
+  const noControl = route.weight >= 100;
+  const verdicts = noControl
+    ? []
+    : evaluateWindow(window, policy.metrics, {
+        alpha: policy.alpha,
+        planned: policy.plannedSamples,
+        failMargin: policy.failMargin,
+      });
+  const base = { verdicts, srm };
+
+  const criticalFails = verdicts.filter((v) => v.critical && v.verdict === "fail");
+  const allFails = criticalFails.filter((v) => v.slice.dim === "all");
+  if (allFails.length > 0) {
+    return {
+      ...base,
+      action: "rollback",
+      route: t.rollback(route),
+      reasons: allFails.map((v) => v.reason),
+      notify: true,
+    };
+  }
+  const sliceFails = criticalFails.filter((v) => !isExcluded(route, v.slice.dim, v.slice.value));
+  if (sliceFails.length > 0)
+    return { ...base, ...exclusionsOrRollback(route, policy, sliceFails, now) };
+
+  const step = `step ${rollout.stepIndex + 1}/${rollout.steps.length} at ${pct(route.weight)}`;
+  const held = now - Date.parse(rollout.stepStartedAt);
+  const all = findSlice(window, "all");
+  const canaryN = all ? metricSums(all.canary, "requests").n : 0;
+  const waiting: string[] = [];
+  if (held < policy.minStepDurationMs) {
+    waiting.push(`${step} held ${minutes(held)} of ${minutes(policy.minStepDurationMs)}`);
+  }
+  if (canaryN < policy.minCanarySamples) {
+    waiting.push(`${canaryN} of ${policy.minCanarySamples} canary requests`);
+  }
+  const onAll = verdicts.filter((v) => v.slice.dim === "all");
+  if (!noControl) {
+    for (const v of onAll) {
+      if ((v.critical && v.verdict !== "pass") || v.verdict === "fail") waiting.push(v.reason);
+    }
+  }
+  if (waiting.length === 0) {
+    if (atLast) {
+      if (cap < 100)
+        return {
+          ...base,
+          action: "hold",
+          route,
+          reasons: [`${step}: promotion held by operator weight cap ${pct(cap)}`],
+        };
+      const excluded = route.segments.filter((s) => s.weight === 0).map((s) => s.name);
+      const note =
+        excluded.length > 0
+          ? `; segments ${excluded.join(", ")} now get the promoted release too`
+          : "";
+      return {
+        ...base,
+        action: "promote",
+        route: t.promote(route),
+        reasons: [`${step} passed: promoted ${route.canary?.id ?? "canary"} to stable${note}`],
+        notify: true,
+      };
+    }
+    const next = rollout.stepIndex + 1;
+    const target = Math.min(rollout.steps[next] ?? 100, cap);
+    if (target <= route.weight) {
+      return {
+        ...base,
+        action: "hold",
+        route,
+        reasons: [`${step} passed; held by operator weight cap ${pct(cap)}`],
+      };
+    }
+    return {
+      ...base,
+      action: "advance",
+      route: t.advance(route, next, target, now),
+      reasons: [`${step} passed: advancing to ${pct(target)}`],
+    };
+  }
+  const age = now - Date.parse(rollout.startedAt);
+  if (age > policy.maxRolloutDurationMs) {
+    return {
+      ...base,
+      action: "stuck",
+      route,
+      reasons: [
+        `rollout running ${minutes(age)}, longer than ${minutes(policy.maxRolloutDurationMs)}`,
+        ...waiting,
+      ],
+      notify: true,
+    };
+  }
+  return { ...base, action: "hold", route, reasons: waiting };
+}
+
+/**
+ * Decides what to do with a route's canary now.
+ *
+ * @example
+ * const d = decide({ route, now, window, policy: { alpha: 0.05 } });
+ * if (d.changed) await writeRouteWithCas(d.route);
+ * if (d.notify) await alert(d.action, d.reasons);
+ */
+export function decide(input: DecideInput): Decision {
+  const { route, now } = input;
+  if (!route.canary)
+    return finish(input, { action: "hold", route, reasons: ["no canary release"] });
+  if (route.state !== "active") {
+    return finish(input, { action: "hold", route, reasons: [`route is ${route.state}`] });
+  }
+  const resolved = resolvePolicy(input.policy, route.policy);
+  if (!resolved.ok) {
+    return finish(input, {
+      action: "hold",
+      route,
+      reasons: resolved.errors.map((e) => `invalid policy: ${e}`),
+      notify: true,
+    });
+  }
+  const policy = resolved.policy;
+  const errors = input.consecutiveErrors ?? 0;
+  if (errors >= policy.maxConsecutiveErrors) {
+    const reasons = [
+      `${errors} consecutive analyzer errors: frozen at ${pct(route.weight)} until an operator resumes`,
+    ];
+    return finish(
+      input,
+      { action: "freeze", route: t.freeze(route), reasons, notify: true },
+      policy,
+    );
+  }
+  const cap = input.manualWeightCap ?? 100;
+  if (!route.rollout) {
+    const steps = policy.steps;
+    const index = stepAtWeight(steps, route.weight);
+    const weight = Math.min(Math.max(route.weight, steps[index] ?? 0), cap);
+    const reasons = [`rollout started at step ${index + 1}/${steps.length} (${pct(weight)})`];
+    return finish(
+      input,
+      { action: "advance", route: t.startRollout(route, steps, index, weight, now), reasons },
+      policy,
+    );
+  }
+  const srm = policy.srmAlpha > 0 ? checkSrm(route, input.window, policy.srmAlpha) : NO_SRM;
+  if (srm.mismatch) {
+    const reasons = srm.tests
+      .filter((x) => x.mismatch)
+      .map(
+        (x) =>
+          `sample-ratio mismatch on ${x.slice}: canary share ${pct(x.observedShare * 100)} vs ${pct(x.expectedShare * 100)} (p ≤ ${x.pValue.toExponential(1)}); metrics not trusted`,
+      );
+    return finish(input, { action: "hold", route, reasons, notify: true, srm }, policy);
+  }
+  return finish(input, judgeStep(input, route, policy, srm), policy);
+}

@@ -1,0 +1,86 @@
+/**
+ * The analyzer policy: rollout steps, timing, statistical settings and the
+ * metric checks. Every field has a default; a route's `policy` object
+ * overrides fields one by one (a `metrics` override replaces the whole list).
+ *
+ * The defaults were tuned with the seeded simulations in
+ * `test/unit/analyzer-sim.unit.test.ts` (see docs/statistics.md).
+ */
+import { z } from "zod";
+import { describeIssues, WeightSchema } from "../../contracts/config";
+import { DEFAULT_METRICS, MetricDefinitionSchema } from "../metrics/definitions";
+
+const MINUTE = 60_000;
+
+export const EXCLUDABLE_DIMS = ["segment", "country", "cohort", "class"] as const;
+export type ExcludableDim = (typeof EXCLUDABLE_DIMS)[number];
+
+export const PolicySchema = z.strictObject({
+  /** Canary weights of the steps, ascending, ending at 100. */
+  steps: z
+    .array(WeightSchema)
+    .min(1)
+    .refine((s) => s.every((w, i) => i === 0 || w > (s[i - 1] ?? 0)), "must be ascending")
+    .refine((s) => s[s.length - 1] === 100, "must end at 100")
+    .default([1, 5, 10, 25, 50, 100]),
+  /** Least time at each step before advancing. */
+  minStepDurationMs: z
+    .int()
+    .min(0)
+    .default(10 * MINUTE),
+  /** Least canary requests at each step before advancing. */
+  minCanarySamples: z.int().min(0).default(1000),
+  /** A rollout older than this that still cannot advance is reported `stuck`. */
+  maxRolloutDurationMs: z
+    .int()
+    .min(MINUTE)
+    .default(24 * 60 * MINUTE),
+  /** Family-wise false-fail probability per step (see `stats/multiplicity.ts`). */
+  alpha: z.number().gt(0).lt(0.5).default(0.05),
+  /** Canary samples at which the confidence sequences are tightest. */
+  plannedSamples: z.int().min(10).default(1000),
+  /**
+   * Where a fail verdict's bar sits between no difference (0) and the
+   * threshold (1); the estimate must be beyond the threshold as well.
+   */
+  failMargin: z.number().min(0).max(1).default(0.25),
+  /** Sample-ratio mismatch level; 0 disables the check. */
+  srmAlpha: z.number().min(0).lt(0.5).default(0.001),
+  metrics: z.array(MetricDefinitionSchema).min(1).default(DEFAULT_METRICS),
+  /** Exclude a failing segment (instead of rolling back) when `all` is healthy. */
+  segmentExclusion: z.boolean().default(true),
+  /** Slice dims that may be excluded. */
+  exclusionDims: z.array(z.enum(EXCLUDABLE_DIMS)).default([...EXCLUDABLE_DIMS]),
+  /** More exclusions than this on one route roll the canary back instead. */
+  maxExcludedSegments: z.int().min(0).default(3),
+  /** Decide and report, but never change the route. */
+  dryRun: z.boolean().default(false),
+  /** Consecutive analyzer failures (counted by the caller) that freeze the route. */
+  maxConsecutiveErrors: z.int().min(1).default(3),
+});
+export type Policy = z.infer<typeof PolicySchema>;
+export type PolicyInput = z.input<typeof PolicySchema>;
+
+export type PolicyResult =
+  { ok: true; policy: Policy } | { ok: false; reason: "invalid_policy"; errors: string[] };
+
+/**
+ * The policy in force for a route: `base` (global settings) overridden field
+ * by field by the route's own `policy` object.
+ *
+ * @example
+ * const r = resolvePolicy({ alpha: 0.05 }, route.policy);
+ * if (!r.ok) console.warn(r.errors.join("; "));
+ */
+export function resolvePolicy(
+  base: PolicyInput | undefined,
+  override: Record<string, unknown> | undefined,
+): PolicyResult {
+  const parsed = PolicySchema.safeParse({ ...(base ?? {}), ...(override ?? {}) });
+  if (!parsed.success)
+    return { ok: false, reason: "invalid_policy", errors: describeIssues(parsed.error) };
+  return { ok: true, policy: parsed.data };
+}
+
+/** The default policy. */
+export const DEFAULT_POLICY: Policy = PolicySchema.parse({});

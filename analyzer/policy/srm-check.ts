@@ -1,0 +1,64 @@
+/**
+ * Sample-ratio check of a window against the weights the route promises.
+ *
+ * Each `segment` slice is tested against its own weight (the rule's weight, or
+ * the route weight for `default`); segments at 0 or 100 have nothing to test.
+ * Without segment slices the `all` slice is tested, but only when the route
+ * has no segment rules (otherwise its expected share is a mixture the window
+ * cannot recover). The level is split evenly over the tests (Bonferroni).
+ *
+ * Caveat: the counts are requests. With sticky per-user assignment and a few
+ * very heavy users the request share can drift from the weight without any
+ * fault; the test then errs on the side of holding.
+ */
+import type { Route } from "../../contracts/config";
+import { srmTest } from "../stats/srm";
+import type { WindowData } from "../window";
+import { DEFAULT_SEGMENT, metricSums, sliceLabel } from "../window";
+import type { Slice } from "../window";
+import type { SrmSummary } from "./types";
+
+const REQUESTS = "requests";
+
+function expectedWeight(route: Route, slice: Slice): number | undefined {
+  if (slice.dim === "all") return route.weight;
+  if (slice.value === DEFAULT_SEGMENT) return route.weight;
+  return route.segments.find((s) => s.name === slice.value)?.weight;
+}
+
+/**
+ * @example checkSrm(route, window, 0.001).mismatch
+ */
+export function checkSrm(route: Route, window: WindowData, alpha: number): SrmSummary {
+  const segments = window.slices.filter((s) => s.dim === "segment");
+  const candidates =
+    segments.length > 0
+      ? segments
+      : route.segments.length === 0
+        ? window.slices.filter((s) => s.dim === "all")
+        : [];
+  const testable = candidates.filter((s) => {
+    const w = expectedWeight(route, s);
+    return w !== undefined && w > 0 && w < 100;
+  });
+  if (testable.length === 0) {
+    return {
+      checked: false,
+      alpha,
+      mismatch: false,
+      tests: [],
+      skipped: "no slice with a known weight strictly between 0 and 100",
+    };
+  }
+  const each = alpha / testable.length;
+  const tests = testable.map((s) => ({
+    slice: sliceLabel(s),
+    ...srmTest(
+      metricSums(s.stable, REQUESTS).n,
+      metricSums(s.canary, REQUESTS).n,
+      (expectedWeight(route, s) ?? 0) / 100,
+      each,
+    ),
+  }));
+  return { checked: true, alpha: each, mismatch: tests.some((t) => t.mismatch), tests };
+}

@@ -1,0 +1,249 @@
+/**
+ * In-memory per-minute rollup of outcome events, with the same keys and
+ * semantics as the D1 rollup tables: per minute, variant, slice (dim, value)
+ * and metric, the sums n / sum / sumSq, plus sketch bins for sketched metrics.
+ * `window(from, to)` sums whole minutes in [from, to) into `WindowData`.
+ *
+ * Slices per event: `all`, `segment` (rule name or `default`), `country`,
+ * `cohort` and `class` (request class), with `unknown` for null values.
+ * Cohort and class slices are kept only when the value is known, so routes
+ * that do not use them carry no extra slices.
+ */
+import { SKETCHED_METRICS } from "../../contracts/outcome";
+import type { OutcomeEvent } from "../../contracts/outcome";
+import { binIndex } from "../../contracts/sketch";
+import type { ArmData, SliceDim, WindowData } from "../window";
+import { ALL_VALUE, DEFAULT_SEGMENT, UNKNOWN_VALUE } from "../window";
+
+/** The fields of an outcome event the rollup reads. */
+export type RollupEvent = Pick<
+  OutcomeEvent,
+  "ts" | "variant" | "segment" | "country" | "cohort" | "requestClass" | "metrics"
+>;
+
+export const MINUTE_MS = 60_000;
+
+/** Start of the minute containing `ts`. */
+export const floorMinute = (ts: number) => Math.floor(ts / MINUTE_MS) * MINUTE_MS;
+/** `ts` rounded up to a minute boundary. */
+export const ceilMinute = (ts: number) => Math.ceil(ts / MINUTE_MS) * MINUTE_MS;
+
+const SKETCHED = new Set<string>(SKETCHED_METRICS);
+
+/**
+ * One event's metrics as parallel arrays with sketch bins computed once for
+ * all of its slices; reused from event to event to spare the allocations.
+ */
+export class PreparedMetrics {
+  readonly names: string[] = [];
+  readonly values: number[] = [];
+  readonly bins: Array<number | null> = [];
+  length = 0;
+
+  fill(metrics: Record<string, number>): this {
+    this.length = 0;
+    for (const name in metrics) {
+      const value = metrics[name];
+      if (value === undefined) continue;
+      this.names[this.length] = name;
+      this.values[this.length] = value;
+      this.bins[this.length] = SKETCHED.has(name) ? binIndex(value) : null;
+      this.length += 1;
+    }
+    return this;
+  }
+}
+
+/** Mutable accumulator for one arm of one slice. */
+export class ArmAccumulator {
+  readonly sums = new Map<string, { n: number; sum: number; sumSq: number }>();
+  readonly bins = new Map<string, Map<number, number>>();
+
+  add(metrics: Record<string, number>): void {
+    this.addPrepared(new PreparedMetrics().fill(metrics));
+  }
+
+  /** Adds one event's metrics, prepared once for all its slices. */
+  addPrepared(p: PreparedMetrics): void {
+    for (let i = 0; i < p.length; i++) {
+      const name = p.names[i] as string;
+      const value = p.values[i] as number;
+      let s = this.sums.get(name);
+      if (!s) {
+        s = { n: 0, sum: 0, sumSq: 0 };
+        this.sums.set(name, s);
+      }
+      s.n += 1;
+      s.sum += value;
+      s.sumSq += value * value;
+      const bin = p.bins[i];
+      if (bin !== undefined && bin !== null) this.addBin(name, bin, 1);
+    }
+  }
+
+  addBin(metric: string, bin: number, count: number): void {
+    let b = this.bins.get(metric);
+    if (!b) {
+      b = new Map();
+      this.bins.set(metric, b);
+    }
+    b.set(bin, (b.get(bin) ?? 0) + count);
+  }
+
+  merge(other: ArmAccumulator): void {
+    for (const [name, o] of other.sums) {
+      const s = this.sums.get(name);
+      if (s) {
+        s.n += o.n;
+        s.sum += o.sum;
+        s.sumSq += o.sumSq;
+      } else this.sums.set(name, { ...o });
+    }
+    for (const [name, bins] of other.bins) {
+      for (const [bin, count] of bins) this.addBin(name, bin, count);
+    }
+  }
+
+  toArmData(): ArmData {
+    const arm: ArmData = { metrics: {}, sketches: {} };
+    for (const [name, s] of this.sums) arm.metrics[name] = { ...s };
+    for (const [name, bins] of this.bins) arm.sketches[name] = [...bins];
+    return arm;
+  }
+}
+
+/** Both arms of one slice. */
+export class SliceAccumulator {
+  readonly stable = new ArmAccumulator();
+  readonly canary = new ArmAccumulator();
+  constructor(
+    readonly dim: SliceDim,
+    readonly value: string,
+  ) {}
+}
+
+/** All slices of one minute (or of a merged window), keyed `dim\u0000value`. */
+export class SliceSet {
+  readonly slices = new Map<string, SliceAccumulator>();
+
+  get(dim: SliceDim, value: string): SliceAccumulator {
+    const key = `${dim}\u0000${value}`;
+    let s = this.slices.get(key);
+    if (!s) {
+      s = new SliceAccumulator(dim, value);
+      this.slices.set(key, s);
+    }
+    return s;
+  }
+
+  merge(other: SliceSet): void {
+    for (const o of other.slices.values()) {
+      const s = this.get(o.dim, o.value);
+      s.stable.merge(o.stable);
+      s.canary.merge(o.canary);
+    }
+  }
+
+  toWindow(from: number, to: number): WindowData {
+    const slices = [...this.slices.values()].map((s) => ({
+      dim: s.dim,
+      value: s.value,
+      stable: s.stable.toArmData(),
+      canary: s.canary.toArmData(),
+    }));
+    return { from, to, slices };
+  }
+}
+
+/** The (dim, value) slices an event belongs to. */
+export function eventSlices(
+  e: Omit<RollupEvent, "ts" | "variant" | "metrics">,
+): Array<[SliceDim, string]> {
+  const out: Array<[SliceDim, string]> = [
+    ["all", ALL_VALUE],
+    ["segment", e.segment ?? DEFAULT_SEGMENT],
+    ["country", e.country ?? UNKNOWN_VALUE],
+  ];
+  if (e.cohort !== null) out.push(["cohort", e.cohort]);
+  if (e.requestClass !== null) out.push(["class", e.requestClass]);
+  return out;
+}
+
+type ByKey = Map<string | null, Map<string | null, Map<string, SliceAccumulator[]>>>;
+
+interface MinuteBucket {
+  set: SliceSet;
+  /** segment → country → cohort and class → the event's slices. */
+  byKey: ByKey;
+}
+
+/** Per-minute rollups of a stream of events for one route and rollout. */
+export class MinuteRollup {
+  private readonly minutes = new Map<number, MinuteBucket>();
+  private readonly scratch = new PreparedMetrics();
+  /** Earliest minute changed since the last `takeDirty()` (Infinity when none). */
+  private dirty = Number.POSITIVE_INFINITY;
+
+  add(e: RollupEvent): void {
+    const minute = floorMinute(e.ts);
+    let bucket = this.minutes.get(minute);
+    if (!bucket) {
+      bucket = { set: new SliceSet(), byKey: new Map() };
+      this.minutes.set(minute, bucket);
+    }
+    if (minute < this.dirty) this.dirty = minute;
+    // Events share few (segment, country, cohort, class) combinations: resolve
+    // their slices once per combination instead of once per event.
+    let byCountry = bucket.byKey.get(e.segment);
+    if (!byCountry) {
+      byCountry = new Map();
+      bucket.byKey.set(e.segment, byCountry);
+    }
+    let byRest = byCountry.get(e.country);
+    if (!byRest) {
+      byRest = new Map();
+      byCountry.set(e.country, byRest);
+    }
+    const rest =
+      e.cohort === null && e.requestClass === null ? "" : `${e.cohort}\u0000${e.requestClass}`;
+    let slices = byRest.get(rest);
+    if (!slices) {
+      const set = bucket.set;
+      slices = eventSlices(e).map(([dim, value]) => set.get(dim, value));
+      byRest.set(rest, slices);
+    }
+    const prepared = this.scratch.fill(e.metrics);
+    for (const slice of slices) {
+      (e.variant === "canary" ? slice.canary : slice.stable).addPrepared(prepared);
+    }
+  }
+
+  /**
+   * Earliest minute changed since the previous call, for one incremental
+   * reader (see `WindowCache`) to notice late events.
+   */
+  takeDirty(): number {
+    const d = this.dirty;
+    this.dirty = Number.POSITIVE_INFINITY;
+    return d;
+  }
+
+  /** The minutes with data in [from, to), ascending. */
+  minutesIn(from: number, to: number): number[] {
+    return [...this.minutes.keys()].filter((m) => m >= from && m < to).sort((a, b) => a - b);
+  }
+
+  minute(m: number): SliceSet | undefined {
+    return this.minutes.get(m)?.set;
+  }
+
+  /** Sums of every minute starting in [from, to). */
+  window(from: number, to: number): WindowData {
+    const merged = new SliceSet();
+    for (const m of this.minutesIn(from, to)) {
+      const set = this.minute(m);
+      if (set) merged.merge(set);
+    }
+    return merged.toWindow(from, to);
+  }
+}

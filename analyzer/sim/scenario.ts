@@ -1,0 +1,78 @@
+/**
+ * Traffic models for seeded simulations: per arm an error rate and a
+ * log-normal latency, per country a traffic share and optional overrides of
+ * either arm (a regression confined to one country, a slow region, ...).
+ */
+import type { Route } from "../../contracts/config";
+
+export interface ArmModel {
+  /** Probability that a request fails (0..1). */
+  errorRate: number;
+  /** Median latency of successful requests, ms. */
+  latencyMedianMs: number;
+  /** Standard deviation of log latency (0.5: p95 ≈ 2.3 × median). */
+  latencySigma: number;
+}
+
+export interface CountryModel {
+  /** ISO country code, e.g. `DE`. */
+  code: string;
+  /** Relative traffic share (normalised over all countries). */
+  share: number;
+  stable?: Partial<ArmModel>;
+  canary?: Partial<ArmModel>;
+}
+
+export interface Scenario {
+  name: string;
+  requestsPerMinute: number;
+  countries: CountryModel[];
+  stable: ArmModel;
+  canary: ArmModel;
+  /** Simulated minutes at most. */
+  minutes: number;
+  /** Stop early once the canary has served this many requests. */
+  stopAfterCanaryRequests?: number;
+}
+
+/** Stable release behaviour used by the default scenarios. */
+export const BASELINE_ARM: ArmModel = { errorRate: 0.01, latencyMedianMs: 800, latencySigma: 0.5 };
+
+export const DEFAULT_COUNTRIES: CountryModel[] = [
+  { code: "US", share: 40 },
+  { code: "DE", share: 25 },
+  { code: "IN", share: 20 },
+  { code: "BR", share: 15 },
+];
+
+/** A scenario with the baseline stable arm and the given canary changes. */
+export function scenario(
+  name: string,
+  canary: Partial<ArmModel>,
+  extra: Partial<Omit<Scenario, "name" | "canary">> = {},
+): Scenario {
+  return {
+    name,
+    requestsPerMinute: 10_000,
+    countries: DEFAULT_COUNTRIES,
+    stable: BASELINE_ARM,
+    canary: { ...BASELINE_ARM, ...canary },
+    minutes: 24 * 60,
+    ...extra,
+  };
+}
+
+/** A route at the first rollout step, started at `start`. */
+export function simulationRoute(start: number, steps = [1, 5, 10, 25, 50, 100]): Route {
+  const at = new Date(start).toISOString();
+  return {
+    id: "chat",
+    models: ["chat"],
+    stable: { id: "stable-v1", originUrl: "https://stable.example", model: "m-1" },
+    canary: { id: "canary-v2", originUrl: "https://canary.example", model: "m-2" },
+    weight: steps[0] ?? 1,
+    segments: [],
+    state: "active",
+    rollout: { steps, stepIndex: 0, stepStartedAt: at, startedAt: at },
+  };
+}

@@ -1,0 +1,345 @@
+/** `decide`: every rule of the rollout policy on hand-built windows. */
+import { describe, expect, it } from "vitest";
+import { RouteSchema, type Route } from "../../contracts/config";
+import { addToBins } from "../../contracts/sketch";
+import { decide } from "../../analyzer/policy/decide";
+import { DEFAULT_POLICY, resolvePolicy } from "../../analyzer/policy/policy";
+import { logNormal, mulberry32 } from "../../analyzer/sim/prng";
+import type { ArmData, Slice, SliceDim, WindowData } from "../../analyzer/window";
+
+const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
+const MIN = 60_000;
+
+// Arms are immutable once built; the big stable arms repeat across tests.
+const arms = new Map<string, ArmData>();
+
+function arm(seed: number, n: number, errorRate: number, medianMs: number): ArmData {
+  const key = `${seed}:${n}:${errorRate}:${medianMs}`;
+  const cached = arms.get(key);
+  if (cached) return cached;
+  const built = buildArm(seed, n, errorRate, medianMs);
+  arms.set(key, built);
+  return built;
+}
+
+function buildArm(seed: number, n: number, errorRate: number, medianMs: number): ArmData {
+  const rand = mulberry32(seed);
+  const errors = Math.round(n * errorRate);
+  const bins = new Map<number, number>();
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < n - errors; i++) {
+    const v = logNormal(rand, medianMs, 0.5);
+    addToBins(bins, v);
+    sum += v;
+    sumSq += v * v;
+  }
+  return {
+    metrics: {
+      requests: { n, sum: n, sumSq: n },
+      error: { n, sum: errors, sumSq: errors },
+      latency_ms: { n: n - errors, sum, sumSq },
+    },
+    sketches: { latency_ms: [...bins] },
+  };
+}
+
+interface SliceSpec {
+  dim: SliceDim;
+  value: string;
+  stable: number;
+  canary: number;
+  canaryErrorRate?: number;
+  canaryMedianMs?: number;
+}
+
+function windowOf(specs: SliceSpec[], to = T0 + 15 * MIN): WindowData {
+  const slices: Slice[] = specs.map((s, i) => ({
+    dim: s.dim,
+    value: s.value,
+    stable: arm(2 * i + 1, s.stable, 0.01, 800),
+    canary: arm(2 * i + 2, s.canary, s.canaryErrorRate ?? 0.01, s.canaryMedianMs ?? 800),
+  }));
+  return { from: T0, to, slices };
+}
+
+/** A healthy 1% step: `all`, the default segment and two countries. */
+function healthy(canaryAll = 6000, canaryBR: Partial<SliceSpec> = {}): SliceSpec[] {
+  const stableAll = canaryAll * 99;
+  return [
+    { dim: "all", value: "all", stable: stableAll, canary: canaryAll },
+    { dim: "segment", value: "default", stable: stableAll, canary: canaryAll },
+    { dim: "country", value: "US", stable: stableAll * 0.8, canary: canaryAll * 0.8 },
+    { dim: "country", value: "BR", stable: stableAll * 0.2, canary: canaryAll * 0.2, ...canaryBR },
+  ];
+}
+
+function route(overrides: Partial<Route> = {}, stepIndex = 0): Route {
+  const steps = [1, 5, 10, 25, 50, 100];
+  return RouteSchema.parse({
+    id: "chat",
+    models: ["chat"],
+    stable: { id: "stable-v1", originUrl: "https://stable.example", model: "m-1" },
+    canary: { id: "canary-v2", originUrl: "https://canary.example", model: "m-2" },
+    weight: steps[stepIndex],
+    rollout: {
+      steps,
+      stepIndex,
+      stepStartedAt: new Date(T0).toISOString(),
+      startedAt: new Date(T0 - 60 * MIN).toISOString(),
+    },
+    ...overrides,
+  });
+}
+
+const NOW = T0 + 15 * MIN;
+
+describe("decide: routes it must not touch", () => {
+  it.each([
+    ["paused", { state: "paused" as const }],
+    ["rolled back", { state: "rolled_back" as const }],
+    ["promoted", { state: "promoted" as const }],
+    ["without canary", { canary: undefined }],
+  ])("holds a route that is %s", (_, overrides) => {
+    const r = route(overrides);
+    const d = decide({ route: r, now: NOW, window: windowOf(healthy()) });
+    expect(d.action).toBe("hold");
+    expect(d.changed).toBe(false);
+    expect(d.route).toBe(r);
+  });
+
+  it("holds and notifies on an invalid policy override", () => {
+    const r = route({ policy: { alpha: 2, steps: [5, 1] } });
+    const d = decide({ route: r, now: NOW, window: windowOf(healthy()) });
+    expect(d.action).toBe("hold");
+    expect(d.notify).toBe(true);
+    expect(d.reasons.join("\n")).toMatch(/invalid policy: alpha: /);
+    expect(d.reasons.join("\n")).toMatch(/invalid policy: steps: must be ascending/);
+  });
+
+  it("freezes after too many consecutive analyzer errors", () => {
+    const d = decide({
+      route: route(),
+      now: NOW,
+      window: windowOf(healthy()),
+      consecutiveErrors: 3,
+    });
+    expect(d.action).toBe("freeze");
+    expect(d.route.state).toBe("paused");
+    expect(d.route.weight).toBe(1);
+  });
+});
+
+describe("decide: starting and advancing", () => {
+  it("starts a rollout at the first step, capped by the operator", () => {
+    const r = route({ rollout: undefined, weight: 0 });
+    const d = decide({ route: r, now: NOW, window: windowOf([]) });
+    expect(d.action).toBe("advance");
+    expect(d.route.weight).toBe(1);
+    expect(d.route.rollout).toEqual({
+      steps: [1, 5, 10, 25, 50, 100],
+      stepIndex: 0,
+      stepStartedAt: new Date(NOW).toISOString(),
+      startedAt: new Date(NOW).toISOString(),
+    });
+    const capped = decide({ route: r, now: NOW, window: windowOf([]), manualWeightCap: 0 });
+    expect(capped.route.weight).toBe(0);
+  });
+
+  it("starts at the step an operator's weight is already at", () => {
+    const d = decide({
+      route: route({ rollout: undefined, weight: 10 }),
+      now: NOW,
+      window: windowOf([]),
+    });
+    expect(d.route.rollout?.stepIndex).toBe(2);
+    expect(d.route.weight).toBe(10);
+  });
+
+  it("advances a healthy step to the next weight and restarts the step clock", () => {
+    const d = decide({ route: route(), now: NOW, window: windowOf(healthy()) });
+    expect(d.action).toBe("advance");
+    expect(d.changed).toBe(true);
+    expect(d.route.weight).toBe(5);
+    expect(d.route.rollout?.stepIndex).toBe(1);
+    expect(d.route.rollout?.stepStartedAt).toBe(new Date(NOW).toISOString());
+    expect(
+      d.verdicts.filter((v) => v.critical && v.slice.dim === "all").map((v) => v.verdict),
+    ).toEqual(["pass", "pass"]);
+    expect(d.srm.checked).toBe(true);
+    expect(d.srm.mismatch).toBe(false);
+  });
+
+  it("holds before the minimum step duration and below the minimum samples", () => {
+    const early = decide({ route: route(), now: T0 + 5 * MIN, window: windowOf(healthy()) });
+    expect(early.action).toBe("hold");
+    expect(early.reasons[0]).toBe("step 1/6 at 1% held 5m of 10m");
+    const thin = decide({ route: route(), now: NOW, window: windowOf(healthy(600)) });
+    expect(thin.action).toBe("hold");
+    expect(thin.reasons).toContain("600 of 1000 canary requests");
+  });
+
+  it("never raises the weight above the operator's cap", () => {
+    const capped = decide({
+      route: route(),
+      now: NOW,
+      window: windowOf(healthy()),
+      manualWeightCap: 3,
+    });
+    expect(capped.action).toBe("advance");
+    expect(capped.route.weight).toBe(3);
+    const atCap = decide({
+      route: route(),
+      now: NOW,
+      window: windowOf(healthy()),
+      manualWeightCap: 1,
+    });
+    expect(atCap.action).toBe("hold");
+    expect(atCap.reasons[0]).toContain("operator weight cap 1%");
+  });
+
+  it("keeps operator segment rules at weight 0 when advancing", () => {
+    const internal = { name: "internal-off", match: { cohorts: ["internal"] }, weight: 0 };
+    const d = decide({
+      route: route({ segments: [internal] }),
+      now: NOW,
+      window: windowOf(healthy()),
+    });
+    expect(d.action).toBe("advance");
+    expect(d.route.segments).toEqual([internal]);
+  });
+
+  it("promotes after the bake at 100%: the canary becomes stable", () => {
+    const r = route({}, 5);
+    const d = decide({
+      route: r,
+      now: NOW,
+      window: windowOf([{ dim: "all", value: "all", stable: 0, canary: 50_000 }]),
+    });
+    expect(d.action).toBe("promote");
+    expect(d.route).toEqual({
+      id: "chat",
+      models: ["chat"],
+      stable: { id: "canary-v2", originUrl: "https://canary.example", model: "m-2" },
+      weight: 0,
+      segments: [],
+      state: "promoted",
+    });
+  });
+
+  it("reports a rollout older than the maximum that cannot advance as stuck", () => {
+    const r = route({
+      rollout: {
+        steps: [1, 5, 10, 25, 50, 100],
+        stepIndex: 0,
+        stepStartedAt: new Date(T0).toISOString(),
+        startedAt: new Date(NOW - 25 * 60 * MIN).toISOString(),
+      },
+    });
+    const d = decide({ route: r, now: NOW, window: windowOf(healthy(600)) });
+    expect(d.action).toBe("stuck");
+    expect(d.notify).toBe(true);
+    expect(d.changed).toBe(false);
+  });
+});
+
+describe("decide: regressions", () => {
+  it("rolls back when a critical metric fails on all", () => {
+    const specs = healthy(6000);
+    specs[0] = { ...specs[0]!, canaryErrorRate: 0.03 };
+    const d = decide({ route: route(), now: NOW, window: windowOf(specs) });
+    expect(d.action).toBe("rollback");
+    expect(d.notify).toBe(true);
+    expect(d.route.weight).toBe(0);
+    expect(d.route.state).toBe("rolled_back");
+    expect(d.route.canary?.id).toBe("canary-v2");
+    expect(d.reasons[0]).toMatch(/^error_rate on all: fail/);
+  });
+
+  it("excludes a country that fails alone and restarts the step", () => {
+    const operatorRule = { name: "beta", match: { cohorts: ["beta"] }, weight: 100 };
+    const d = decide({
+      route: route({ segments: [operatorRule] }),
+      now: NOW,
+      window: windowOf(healthy(6000, { canaryErrorRate: 0.08 })),
+    });
+    expect(d.action).toBe("exclude_segment");
+    expect(d.route.segments).toEqual([
+      { name: "exclude-country-BR", match: { countries: ["BR"] }, weight: 0 },
+      operatorRule,
+    ]);
+    expect(d.route.weight).toBe(1);
+    expect(d.route.rollout?.stepStartedAt).toBe(new Date(NOW).toISOString());
+    expect(RouteSchema.safeParse(d.route).success).toBe(true);
+  });
+
+  it("does not exclude the same slice twice", () => {
+    const excluded = route({
+      segments: [{ name: "exclude-country-BR", match: { countries: ["BR"] }, weight: 0 }],
+    });
+    const d = decide({
+      route: excluded,
+      now: NOW,
+      window: windowOf(healthy(6000, { canaryErrorRate: 0.08 })),
+    });
+    expect(d.action).not.toBe("exclude_segment");
+    expect(d.action).not.toBe("rollback");
+  });
+
+  it("rolls back instead when exclusion is disabled or the cap is reached", () => {
+    const window = windowOf(healthy(6000, { canaryErrorRate: 0.08 }));
+    const off = decide({ route: route(), now: NOW, window, policy: { segmentExclusion: false } });
+    expect(off.action).toBe("rollback");
+    expect(off.reasons.at(-1)).toBe("rollback: segment exclusion is disabled");
+    const full = decide({ route: route(), now: NOW, window, policy: { maxExcludedSegments: 0 } });
+    expect(full.action).toBe("rollback");
+    const dims = decide({
+      route: route(),
+      now: NOW,
+      window,
+      policy: { exclusionDims: ["cohort"] },
+    });
+    expect(dims.action).toBe("rollback");
+  });
+
+  it("holds and alerts on a sample-ratio mismatch instead of judging metrics", () => {
+    const specs = healthy(6000);
+    specs[1] = { ...specs[1]!, canary: 9000 };
+    specs[0] = { ...specs[0]!, canaryErrorRate: 0.05 };
+    const d = decide({ route: route(), now: NOW, window: windowOf(specs) });
+    expect(d.action).toBe("hold");
+    expect(d.notify).toBe(true);
+    expect(d.srm.mismatch).toBe(true);
+    expect(d.reasons[0]).toMatch(
+      /^sample-ratio mismatch on segment=default: canary share 1\.49% vs 1%/,
+    );
+    expect(d.verdicts).toEqual([]);
+  });
+
+  it("in dry run reports the action but leaves the route alone", () => {
+    const specs = healthy(6000);
+    specs[0] = { ...specs[0]!, canaryErrorRate: 0.03 };
+    const r = route();
+    const d = decide({ route: r, now: NOW, window: windowOf(specs), policy: { dryRun: true } });
+    expect(d.action).toBe("rollback");
+    expect(d.changed).toBe(false);
+    expect(d.route).toBe(r);
+    expect(d.proposedRoute.state).toBe("rolled_back");
+    expect(d.reasons.at(-1)).toBe("dry run: route not changed");
+  });
+});
+
+describe("resolvePolicy", () => {
+  it("overrides defaults field by field", () => {
+    const r = resolvePolicy({ alpha: 0.1 }, { minCanarySamples: 50 });
+    expect(r.ok && r.policy.alpha).toBe(0.1);
+    expect(r.ok && r.policy.minCanarySamples).toBe(50);
+    expect(r.ok && r.policy.steps).toEqual(DEFAULT_POLICY.steps);
+  });
+
+  it("rejects unknown fields with their name", () => {
+    const r = resolvePolicy(undefined, { alhpa: 0.1 });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors[0]).toContain("alhpa");
+  });
+});
