@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OutcomeEventSchema } from "../../contracts/outcome";
 import { ROOT, startStack } from "../../scripts/stack.mjs";
 
 const run = promisify(execFile);
@@ -134,5 +135,25 @@ describe("the openai client through the local edge", () => {
     const total = rollups.reduce((s, r) => s + Number(r.n), 0);
     const outcomes = await d1("select count(*) as n from outcomes");
     expect(total).toBe(Number(outcomes[0]?.n));
+  });
+
+  it("exports the outcomes as JSONL with the CLI", async () => {
+    await run("npm", ["run", "build:cli"], { cwd: ROOT });
+    const { stdout } = await run(
+      "node",
+      [join(ROOT, "bin/llm-canary.mjs"), "export", "--local", "--persist-to", stateDir],
+      {
+        cwd: ROOT,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    const events = stdout
+      .trim()
+      .split("\n")
+      .map((l) => OutcomeEventSchema.parse(JSON.parse(l)));
+    const count = await d1("select count(*) as n from outcomes");
+    expect(events).toHaveLength(Number(count[0]?.n));
+    expect(events.map((e) => e.requestId)).toEqual(expect.arrayContaining([...seen.values()]));
+    expect(events.every((e) => e.metrics.requests === 1)).toBe(true);
   });
 });
