@@ -29,6 +29,7 @@ export const bold = wrap(1);
 
 /** Columns padded to their widest cell (colour codes ignored when measuring). */
 export function table(rows: string[][]): string {
+  // eslint-disable-next-line no-control-regex -- strips our own colour codes
   const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "").length;
   const widths: number[] = [];
   for (const row of rows)
