@@ -22,6 +22,7 @@ export const ErrorClassSchema = z.enum([
   "stream_stall", // stream idle longer than the idle timeout
   "stream_error", // malformed SSE or an in-band error event
   "client_abort",
+  "circuit_open", // the release asked us to back off (429 Retry-After); not called
   "internal",
 ]);
 export type ErrorClass = z.infer<typeof ErrorClassSchema>;

@@ -151,6 +151,19 @@ describe("proxying", () => {
     expect(await originRequests("stable", tag)).toHaveLength(1);
   });
 
+  it("stops calling a canary that answered 429 with Retry-After until it expires", async () => {
+    const tag = uniqueTag("429");
+    await putConfig(routeConfig(tag, { weight: 100 }, { rate429: 1, retryAfterS: 30 }));
+    for (let i = 0; i < 10; i++) {
+      const res = await post();
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-canary-variant")).toBe("stable");
+      await res.text();
+    }
+    expect(await originRequests("canary", tag)).toHaveLength(1);
+    expect(await originRequests("stable", tag)).toHaveLength(10);
+  });
+
   it("ends a cut stream with an SSE error event, never [DONE]", async () => {
     const tag = uniqueTag("cut");
     await putConfig(

@@ -17,9 +17,21 @@ import type { AppEnv } from "../types";
 import { downstreamHeaders, upstreamHeaders } from "./headers";
 import { readJsonBody } from "./body";
 import { relayBody, type RelayResult } from "./relay";
+import { CircuitBreaker } from "./circuit";
 import { callUpstream, canFailOver, type UpstreamResult } from "./upstream";
 
 const now = () => Date.now();
+
+/** Releases that asked this isolate to back off (429 with Retry-After). */
+const breaker = new CircuitBreaker();
+const CIRCUIT_OPEN: UpstreamResult = {
+  ok: false,
+  errorClass: "connect",
+  response: null,
+  status: null,
+  ttfbMs: null,
+  detail: "circuit open after a 429 with Retry-After",
+};
 
 function randomBucket(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0]! % BUCKETS;
@@ -90,10 +102,19 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
       now,
     );
 
-  let result = await call(plan.release);
+  const circuitOpen =
+    config.settings.failover && plan.variant === "canary" && breaker.isOpen(plan.release.id, now());
+  let result: UpstreamResult = circuitOpen ? CIRCUIT_OPEN : await call(plan.release);
   let served: Release = plan.release;
-  let upstreamError: ErrorClass | null = result.ok ? null : result.errorClass;
+  let upstreamError: ErrorClass | null = circuitOpen
+    ? "circuit_open"
+    : result.ok
+      ? null
+      : result.errorClass;
   let failover = false;
+  if (!result.ok && result.errorClass === "http_429" && plan.variant === "canary") {
+    breaker.trip(plan.release.id, result.response?.headers.get("retry-after") ?? null, now());
+  }
   if (
     !result.ok &&
     plan.variant === "canary" &&
