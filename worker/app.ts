@@ -3,7 +3,9 @@
  * later modules) the admin API. One `onError` renders every error OpenAI-shaped.
  */
 import { Hono } from "hono";
+import { adminRouter, requireAdmin } from "./admin/router";
 import { ApiError, onError } from "./errors";
+import { prometheusMetrics } from "./metrics/route";
 import { listModels, proxy } from "./proxy/handler";
 import type { AppEnv } from "./types";
 
@@ -17,6 +19,8 @@ app.use(async (c, next) => {
 });
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+app.route("/admin", adminRouter);
+app.get("/metrics", requireAdmin, prometheusMetrics);
 app.get("/v1/models", listModels);
 app.post("/v1/*", proxy);
 app.all("/v1/*", () => {

@@ -1,0 +1,62 @@
+/**
+ * `GET /admin/history` (config versions, newest first, each with its diff
+ * against the version before) and `GET /admin/decisions` (analyzer decision
+ * records).
+ */
+import { and, desc, eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { decisions } from "../../contracts/db/schema";
+import { describeChanges, diffJson } from "../../analyzer/history/diff";
+import { recentVersions } from "../../analyzer/store/config-store";
+import type { AdminEnv } from "./context";
+import { parseWith } from "./request";
+import { DecisionsQuerySchema, HistoryQuerySchema } from "./schemas";
+
+export const historyRoutes = new Hono<AdminEnv>();
+
+historyRoutes.get("/history", async (c) => {
+  const { limit } = parseWith(HistoryQuerySchema, c.req.query());
+  // One extra version so the oldest shown still has something to diff against.
+  const rows = await recentVersions(c.var.db, limit + 1);
+  const versions = rows.slice(0, limit).map((v, i) => {
+    const prev = rows[i + 1];
+    // The version number always changes by one; the diff shows what else did.
+    const before =
+      prev && prev.version === v.version - 1 ? { ...prev.doc, version: 0 } : { version: 0 };
+    return {
+      version: v.version,
+      actor: v.actor,
+      reason: v.reason,
+      source: v.source,
+      createdAt: new Date(v.createdAt).toISOString(),
+      changes: describeChanges(diffJson(before, { ...v.doc, version: 0 })),
+    };
+  });
+  return c.json({ versions });
+});
+
+function parseRecord(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return { unparsed: text };
+  }
+}
+
+historyRoutes.get("/decisions", async (c) => {
+  const q = parseWith(DecisionsQuerySchema, c.req.query());
+  const rows = await c.var.db
+    .select()
+    .from(decisions)
+    .where(
+      and(
+        q.route !== undefined ? eq(decisions.routeId, q.route) : undefined,
+        q.action !== undefined ? eq(decisions.action, q.action) : undefined,
+      ),
+    )
+    .orderBy(desc(decisions.at), desc(decisions.id))
+    .limit(q.limit);
+  return c.json({
+    decisions: rows.map((r) => ({ ...r, record: parseRecord(r.record) })),
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * The admin API, mounted at `/admin`: authentication first (nothing answers
+ * without it), then a drizzle client per request, then the sub-routers.
+ * `requireAdmin` guards `/metrics` with the same rules.
+ */
+import { drizzle } from "drizzle-orm/d1";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError, onError } from "../errors";
+import type { AdminAuthOptions } from "./auth";
+import { adminAuth } from "./auth";
+import { configRoutes } from "./config-routes";
+import type { AdminEnv } from "./context";
+import { historyRoutes } from "./history-routes";
+import { metricsRoutes } from "./metrics-routes";
+import { openApiRoutes } from "./openapi";
+import { routeActions } from "./route-actions";
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * @example
+ * app.route("/admin", createAdminRouter({ jwks: async () => testKeys }));
+ */
+export function createAdminRouter(opts: AdminAuthOptions = {}): Hono<AdminEnv> {
+  const router = new Hono<AdminEnv>();
+  router.use(adminAuth(opts));
+  router.use(async (c, next) => {
+    c.set("db", drizzle(c.env.DB));
+    await next();
+  });
+  router.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "invalid_request_error",
+          "body_too_large",
+          "Admin request bodies are limited to 1 MiB.",
+        );
+      },
+    }),
+  );
+  router.route("/config", configRoutes);
+  router.route("/routes", routeActions);
+  router.route("/", historyRoutes);
+  router.route("/", metricsRoutes);
+  router.route("/", openApiRoutes);
+  router.onError(onError);
+  return router;
+}
+
+/** Guards `/metrics` (Prometheus) with the admin credentials. */
+export const requireAdmin = adminAuth();
+
+export const adminRouter = createAdminRouter();

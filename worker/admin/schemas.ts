@@ -1,0 +1,68 @@
+/**
+ * Request schemas of the admin API. They validate bodies and queries at the
+ * boundary and are the source of the OpenAPI document (`openapi.ts`).
+ */
+import { z } from "zod";
+import { ReleaseSchema, WeightSchema } from "../../contracts/config";
+import { PolicySchema } from "../../analyzer/policy/policy";
+import { REASON_MAX } from "./request";
+
+const Reason = z
+  .string()
+  .min(1)
+  .max(REASON_MAX)
+  .describe("Why the change is made (recorded in the history); or the x-reason header");
+
+/** The analyzer's own rules for steps: ascending, ending at 100. */
+const Steps = PolicySchema.shape.steps.unwrap();
+
+export const WeightBodySchema = z.strictObject({
+  weight: WeightSchema,
+  /** A segment rule's name: sets that rule's weight instead of the route default. */
+  segment: z.string().min(1).max(128).optional(),
+  reason: Reason.optional(),
+});
+
+export const ActionBodySchema = z.strictObject({ reason: Reason.optional() });
+
+export const ReleaseBodySchema = z.strictObject({
+  canary: ReleaseSchema,
+  /** Starting weight; default: the first step. */
+  weight: WeightSchema.optional(),
+  /** Rollout steps; default: the route's policy steps (1, 5, 10, 25, 50, 100 unless set). */
+  steps: Steps.optional(),
+  reason: Reason.optional(),
+});
+
+const Limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
+const RouteId = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]{0,127}$/, "must be a route id");
+
+export const HistoryQuerySchema = z.strictObject({ limit: Limit(200, 20) });
+
+export const DecisionsQuerySchema = z.strictObject({
+  route: RouteId.optional(),
+  action: z
+    .string()
+    .regex(/^[a-z_]{1,32}$/, "must be an action name, e.g. rollback")
+    .optional(),
+  limit: Limit(500, 50),
+});
+
+/** Epoch milliseconds or an ISO date-time. */
+const Instant = z
+  .string()
+  .transform((s, ctx) => {
+    const ms = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: "custom", message: "must be epoch milliseconds or an ISO date-time" });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .meta({ type: "string", description: "epoch milliseconds or ISO 8601" });
+
+export const MetricsQuerySchema = z.strictObject({
+  route: RouteId.optional(),
+  from: Instant.optional(),
+  to: Instant.optional(),
+});

@@ -1,0 +1,127 @@
+/**
+ * Reads what `/metrics` reports from D1: traffic per route, release and
+ * variant over the recent rollup minutes (the `all` dimension only, so the
+ * result size depends on releases and sketch bins, not on traffic), and each
+ * route's last analyzer decision.
+ */
+import { and, eq, gte, inArray, sql } from "drizzle-orm";
+import { decisions, rollupBins, rollupMetrics } from "../../contracts/db/schema";
+import { BASE_METRICS } from "../../contracts/metrics";
+import type { Db } from "../../analyzer/store/config-store";
+import type { LastDecision, SketchedSums, TrafficRow } from "./families";
+
+const ALL_DIM = "all";
+
+const emptySketch = (): SketchedSums => ({ sum: 0, count: 0, bins: [] });
+
+/** Traffic from the rollup minutes at or after `firstMinute`. */
+export async function recentTraffic(db: Db, firstMinute: number): Promise<TrafficRow[]> {
+  const sums = await db
+    .select({
+      routeId: rollupMetrics.routeId,
+      releaseId: rollupMetrics.releaseId,
+      variant: rollupMetrics.variant,
+      metric: rollupMetrics.metric,
+      n: sql<number>`sum(${rollupMetrics.n})`,
+      sum: sql<number>`sum(${rollupMetrics.sum})`,
+    })
+    .from(rollupMetrics)
+    .where(
+      and(
+        eq(rollupMetrics.dim, ALL_DIM),
+        gte(rollupMetrics.minute, firstMinute),
+        inArray(rollupMetrics.metric, [
+          BASE_METRICS.requests,
+          BASE_METRICS.error,
+          BASE_METRICS.latencyMs,
+          BASE_METRICS.ttftMs,
+        ]),
+      ),
+    )
+    .groupBy(
+      rollupMetrics.routeId,
+      rollupMetrics.releaseId,
+      rollupMetrics.variant,
+      rollupMetrics.metric,
+    );
+  const bins = await db
+    .select({
+      routeId: rollupBins.routeId,
+      releaseId: rollupBins.releaseId,
+      variant: rollupBins.variant,
+      metric: rollupBins.metric,
+      bin: rollupBins.bin,
+      count: sql<number>`sum(${rollupBins.count})`,
+    })
+    .from(rollupBins)
+    .where(
+      and(
+        eq(rollupBins.dim, ALL_DIM),
+        gte(rollupBins.minute, firstMinute),
+        inArray(rollupBins.metric, [BASE_METRICS.latencyMs, BASE_METRICS.ttftMs]),
+      ),
+    )
+    .groupBy(
+      rollupBins.routeId,
+      rollupBins.releaseId,
+      rollupBins.variant,
+      rollupBins.metric,
+      rollupBins.bin,
+    );
+
+  const rows = new Map<string, TrafficRow>();
+  const row = (r: { routeId: string; releaseId: string; variant: "stable" | "canary" }) => {
+    const key = JSON.stringify([r.routeId, r.releaseId, r.variant]);
+    let t = rows.get(key);
+    if (!t) {
+      t = {
+        routeId: r.routeId,
+        releaseId: r.releaseId,
+        variant: r.variant,
+        requests: 0,
+        errors: 0,
+        latency: emptySketch(),
+        ttft: emptySketch(),
+      };
+      rows.set(key, t);
+    }
+    return t;
+  };
+  for (const r of sums) {
+    const t = row(r);
+    const n = Number(r.n);
+    const sum = Number(r.sum);
+    if (r.metric === BASE_METRICS.requests) t.requests = sum;
+    else if (r.metric === BASE_METRICS.error) t.errors = sum;
+    else if (r.metric === BASE_METRICS.latencyMs) Object.assign(t.latency, { sum, count: n });
+    else if (r.metric === BASE_METRICS.ttftMs) Object.assign(t.ttft, { sum, count: n });
+  }
+  for (const r of bins) {
+    const t = row(r);
+    const target = r.metric === BASE_METRICS.latencyMs ? t.latency : t.ttft;
+    target.bins.push([r.bin, Number(r.count)]);
+  }
+  return [...rows.values()].sort((a, b) =>
+    JSON.stringify([a.routeId, a.releaseId, a.variant]) <
+    JSON.stringify([b.routeId, b.releaseId, b.variant])
+      ? -1
+      : 1,
+  );
+}
+
+/** The newest decision of every route that has one. */
+export async function lastDecisions(db: Db): Promise<LastDecision[]> {
+  const newest = db
+    .select({ routeId: decisions.routeId, at: sql<number>`max(${decisions.at})`.as("max_at") })
+    .from(decisions)
+    .groupBy(decisions.routeId)
+    .as("newest");
+  const rows = await db
+    .select({ routeId: decisions.routeId, action: decisions.action, at: decisions.at })
+    .from(decisions)
+    .innerJoin(newest, and(eq(decisions.routeId, newest.routeId), eq(decisions.at, newest.at)))
+    .orderBy(decisions.routeId, decisions.id);
+  const byRoute = new Map<string, LastDecision>();
+  for (const r of rows) if (!byRoute.has(r.routeId)) byRoute.set(r.routeId, r);
+  return [...byRoute.values()];
+}
