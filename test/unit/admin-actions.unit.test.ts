@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import type { Route } from "../../contracts/config";
+import { RoutingConfigSchema } from "../../contracts/config";
+import { applyAction, withRoute } from "../../worker/admin/actions";
+import { makeConfig } from "../fixtures/config";
+
+const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
+
+const STARTED = "2026-11-27T10:00:00.000Z";
+
+function config() {
+  const cfg = RoutingConfigSchema.parse(makeConfig());
+  const r = cfg.routes[0]!;
+  const rollout = {
+    steps: [10, 50, 100],
+    stepIndex: 0,
+    stepStartedAt: STARTED,
+    startedAt: STARTED,
+  };
+  return { ...cfg, routes: [{ ...r, weight: 10, rollout }] };
+}
+
+function route(over: Partial<Route> = {}): Route {
+  return {
+    ...config().routes[0]!,
+    segments: [
+      { name: "de", match: { countries: ["DE"] }, weight: 20 },
+      { name: "batch", match: { headers: { "x-request-class": ["batch"] } }, weight: 0 },
+    ],
+    ...over,
+  };
+}
+
+describe("applyAction", () => {
+  it("sets the default weight, or one segment's weight and nothing else", () => {
+    expect(applyAction(route(), { kind: "weight", weight: 25 }, NOW)).toMatchObject({
+      ok: true,
+      route: { weight: 25, segments: [{ weight: 20 }, { weight: 0 }] },
+    });
+    const r = applyAction(route(), { kind: "weight", weight: 50, segment: "batch" }, NOW);
+    expect(r).toMatchObject({ ok: true, route: { weight: 10 } });
+    expect(r.ok && r.route.segments.map((s) => s.weight)).toEqual([20, 50]);
+  });
+
+  it("names a missing segment and reports an unchanged weight", () => {
+    expect(applyAction(route(), { kind: "weight", weight: 5, segment: "fr" }, NOW)).toEqual({
+      ok: false,
+      reason: "segment_not_found",
+      segment: "fr",
+    });
+    expect(applyAction(route(), { kind: "weight", weight: 10 }, NOW)).toEqual({
+      ok: false,
+      reason: "unchanged",
+    });
+  });
+
+  it("pauses only active routes and resumes only paused ones", () => {
+    expect(applyAction(route(), { kind: "pause" }, NOW)).toMatchObject({
+      ok: true,
+      route: { state: "paused", weight: 10 },
+    });
+    expect(applyAction(route({ state: "paused" }), { kind: "pause" }, NOW)).toEqual({
+      ok: false,
+      reason: "unchanged",
+    });
+    expect(applyAction(route({ state: "rolled_back" }), { kind: "pause" }, NOW)).toMatchObject({
+      ok: false,
+      reason: "invalid_state",
+      state: "rolled_back",
+    });
+    expect(applyAction(route({ state: "paused" }), { kind: "resume" }, NOW)).toMatchObject({
+      ok: true,
+      route: { state: "active" },
+    });
+    expect(applyAction(route({ state: "promoted" }), { kind: "resume" }, NOW)).toMatchObject({
+      ok: false,
+      reason: "invalid_state",
+    });
+  });
+
+  it("promotes the canary to stable and drops the rollout", () => {
+    const r = applyAction(route(), { kind: "promote" }, NOW);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.route.stable.id).toBe("canary-v2");
+    expect(r.route.canary).toBeUndefined();
+    expect(r.route.rollout).toBeUndefined();
+    expect(r.route).toMatchObject({ state: "promoted", weight: 0 });
+    expect(applyAction(r.route, { kind: "promote" }, NOW)).toEqual({
+      ok: false,
+      reason: "no_canary",
+    });
+  });
+
+  it("rolls back keeping segments, refuses without a canary, and is idempotent", () => {
+    const r = applyAction(route(), { kind: "rollback" }, NOW);
+    expect(r).toMatchObject({ ok: true, route: { state: "rolled_back", weight: 0 } });
+    expect(r.ok && r.route.segments.map((s) => s.weight)).toEqual([20, 0]);
+    expect(r.ok && applyAction(r.route, { kind: "rollback" }, NOW)).toEqual({
+      ok: false,
+      reason: "unchanged",
+    });
+    expect(applyAction(route({ canary: undefined }), { kind: "rollback" }, NOW)).toEqual({
+      ok: false,
+      reason: "no_canary",
+    });
+  });
+
+  it("starts a new release at step 0 with a fresh rollout clock", () => {
+    const canary = { id: "canary-v3", originUrl: "http://127.0.0.1:9/v3", model: "c" };
+    const r = applyAction(
+      route({ state: "rolled_back", weight: 0 }),
+      { kind: "release", canary, steps: [2, 20, 100], weight: 2 },
+      NOW,
+    );
+    expect(r).toMatchObject({
+      ok: true,
+      route: {
+        canary,
+        state: "active",
+        weight: 2,
+        rollout: {
+          steps: [2, 20, 100],
+          stepIndex: 0,
+          stepStartedAt: "2026-11-27T12:00:00.000Z",
+          startedAt: "2026-11-27T12:00:00.000Z",
+        },
+      },
+    });
+  });
+
+  it("replaces only the named route", () => {
+    const cfg = config();
+    const two = { ...cfg, routes: [cfg.routes[0]!, { ...cfg.routes[0]!, id: "other" }] };
+    const out = withRoute(two, { ...two.routes[0]!, weight: 33 });
+    expect(out.routes.map((r) => [r.id, r.weight])).toEqual([
+      ["chat", 33],
+      ["other", 10],
+    ]);
+  });
+});
