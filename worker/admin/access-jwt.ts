@@ -162,7 +162,9 @@ function base64UrlBytes(part: string): Uint8Array {
 }
 
 function base64UrlJson(part: string): unknown {
-  return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(base64UrlBytes(part)));
+  return JSON.parse(
+    new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(base64UrlBytes(part)),
+  );
 }
 
 const HeaderSchema = z.object({ alg: z.string(), kid: z.string().min(1).optional() });
