@@ -74,6 +74,57 @@ export const SegmentRuleSchema = z.strictObject({
 });
 export type SegmentRule = z.infer<typeof SegmentRuleSchema>;
 
+/** Names of evaluators: they become part of metric names (`eval_missing_<name>`). */
+const EvaluatorNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,31}$/, "must be lower_snake, 1-32 chars, starting with a letter");
+
+/**
+ * A sampled-evaluation backend (see README "Quality signals"): an OpenAI-compatible
+ * moderation endpoint, the Perspective API, or an OpenAI-compatible chat model used
+ * as a judge. `url` is the base URL without the API path.
+ */
+export const EvaluatorSchema = z
+  .strictObject({
+    name: EvaluatorNameSchema,
+    kind: z.enum(["moderation", "perspective", "judge"]),
+    url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    /** Name of the Worker secret holding the evaluator's API key. */
+    apiKeySecret: SecretNameSchema.optional(),
+    /** Judge only: the chat model to ask. */
+    model: z.string().min(1).max(256).optional(),
+    timeoutMs: z.int().min(100).max(120_000).default(10_000),
+    /** Extra attempts after a failed call (connect error, timeout, 5xx, 429). */
+    retries: z.int().min(0).max(5).default(2),
+    /** Budget: evaluations started per minute, across all edges. */
+    maxPerMinute: z.int().min(1).max(100_000).default(60),
+  })
+  .refine((e) => e.kind !== "judge" || e.model !== undefined, {
+    message: "a judge evaluator must name its model",
+    path: ["model"],
+  });
+export type Evaluator = z.infer<typeof EvaluatorSchema>;
+
+const Fraction = z.number().min(0, "must be at least 0").max(1, "must be at most 1");
+
+/** Per-route sampled evaluation and paired shadow judging (off when absent). */
+export const EvaluationSchema = z.strictObject({
+  /** Share of each variant's answered requests sent for evaluation. */
+  sampleRate: z
+    .strictObject({ stable: Fraction.default(0.01), canary: Fraction.default(0.1) })
+    .default({ stable: 0.01, canary: 0.1 }),
+  /** Names of top-level `evaluators` run on every sample. */
+  evaluators: z.array(EvaluatorNameSchema).max(8).default([]),
+  /** Replay a share of stable-routed requests on the canary and judge the pair. */
+  shadow: z
+    .strictObject({
+      rate: Fraction,
+      maxPerMinute: z.int().min(1).max(100_000),
+    })
+    .optional(),
+});
+export type Evaluation = z.infer<typeof EvaluationSchema>;
+
 export const RouteStateSchema = z.enum(["active", "paused", "promoted", "rolled_back"]);
 export type RouteState = z.infer<typeof RouteStateSchema>;
 
@@ -105,6 +156,8 @@ export const RouteSchema = z.strictObject({
   rollout: RolloutSchema.optional(),
   /** Analyzer policy overrides (validated by the analyzer). */
   policy: z.record(z.string(), z.unknown()).optional(),
+  /** Sampled evaluations and shadow judging (see README "Quality signals"). */
+  evaluation: EvaluationSchema.optional(),
 });
 export type Route = z.infer<typeof RouteSchema>;
 
@@ -128,6 +181,8 @@ export const SettingsSchema = z.strictObject({
       refusalPhrases: z.array(z.string().min(3).max(200)).max(200).optional(),
     })
     .default({}),
+  /** Days a sampled prompt and answer are kept in `eval_samples`. */
+  sampleRetentionDays: z.int().min(1).max(365).default(7),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -135,9 +190,12 @@ export const RoutingConfigSchema = z
   .strictObject({
     version: z.int().min(1),
     settings: SettingsSchema.default(SettingsSchema.parse({})),
+    /** Evaluation backends that routes name in `evaluation.evaluators`. */
+    evaluators: z.array(EvaluatorSchema).max(16).optional(),
     routes: z.array(RouteSchema).min(1),
   })
   .superRefine((cfg, ctx) => {
+    checkEvaluators(cfg, ctx);
     const routeIds = new Set<string>();
     const aliases = new Map<string, string>();
     const releases = new Map<string, Release>();
@@ -202,6 +260,44 @@ export const RoutingConfigSchema = z
     });
   });
 export type RoutingConfig = z.infer<typeof RoutingConfigSchema>;
+
+/** Evaluator names are unique, routes name only defined ones, shadow judging has a judge. */
+function checkEvaluators(
+  cfg: { evaluators?: Evaluator[] | undefined; routes: Route[] },
+  ctx: z.RefinementCtx,
+): void {
+  const kinds = new Map<string, Evaluator["kind"]>();
+  (cfg.evaluators ?? []).forEach((e, i) => {
+    if (kinds.has(e.name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["evaluators", i, "name"],
+        message: `duplicate evaluator name "${e.name}"`,
+      });
+    }
+    kinds.set(e.name, e.kind);
+  });
+  cfg.routes.forEach((route, i) => {
+    const ev = route.evaluation;
+    if (!ev) return;
+    ev.evaluators.forEach((name, j) => {
+      if (!kinds.has(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["routes", i, "evaluation", "evaluators", j],
+          message: `unknown evaluator "${name}" (define it in the top-level evaluators)`,
+        });
+      }
+    });
+    if (ev.shadow && !ev.evaluators.some((name) => kinds.get(name) === "judge")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["routes", i, "evaluation", "shadow"],
+        message: "shadow judging needs a judge evaluator in evaluation.evaluators",
+      });
+    }
+  });
+}
 export type RoutingConfigInput = z.input<typeof RoutingConfigSchema>;
 
 export type ConfigParseResult =

@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { adminRouter, requireAdmin } from "./admin/router";
 import { ApiError, onError } from "./errors";
+import { postFeedback } from "./feedback/route";
 import { prometheusMetrics } from "./metrics/route";
 import { listModels, proxy } from "./proxy/handler";
 import type { AppEnv } from "./types";
@@ -22,6 +23,7 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 app.route("/admin", adminRouter);
 app.get("/metrics", requireAdmin, prometheusMetrics);
 app.get("/v1/models", listModels);
+app.post("/v1/feedback", postFeedback);
 app.post("/v1/*", proxy);
 app.all("/v1/*", () => {
   throw new ApiError(

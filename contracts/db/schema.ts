@@ -189,3 +189,94 @@ export const decisions = sqliteTable(
   },
   (t) => [index("decisions_route_at").on(t.routeId, t.at)],
 );
+
+/** The rollup key of a quality observation: where it counts in `rollup_metrics`. */
+const qualityKey = {
+  minute: integer("minute").notNull(),
+  routeId: text("route_id").notNull(),
+  rolloutId: text("rollout_id").notNull().default(""),
+  releaseId: text("release_id").notNull(),
+  variant: text("variant", { enum: ["stable", "canary"] }).notNull(),
+  segment: text("segment"),
+  country: text("country"),
+  cohort: text("cohort"),
+  requestClass: text("request_class"),
+};
+
+/**
+ * Sampled requests kept for evaluation: prompt and answer, redacted at the edge
+ * (see worker/quality/redact.ts), deleted after `settings.sampleRetentionDays`.
+ * `kind` is `sample` (one answer) or `pair` (stable answer plus the canary's
+ * shadow answer to the same prompt).
+ */
+export const evalSamples = sqliteTable(
+  "eval_samples",
+  {
+    requestId: text("request_id").notNull(),
+    kind: text("kind", { enum: ["sample", "pair"] }).notNull(),
+    ...qualityKey,
+    prompt: text("prompt").notNull(),
+    context: text("context"),
+    answer: text("answer").notNull(),
+    /** Pairs only: the canary's answer to the same request. */
+    canaryAnswer: text("canary_answer"),
+    canaryReleaseId: text("canary_release_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.requestId, t.kind] }),
+    index("eval_samples_created_at").on(t.createdAt),
+  ],
+);
+
+/**
+ * One score per (request, evaluator, metric, arm). `metric` is the rollup
+ * metric name (`toxicity`, `relevance`, `pairwise_win`, `eval_missing_<evaluator>`,
+ * ...). Rows are added to `rollup_metrics` in the transaction that inserts them
+ * (tagged with `eval_batch`), so a redelivered job never counts twice.
+ */
+export const evaluations = sqliteTable(
+  "evaluations",
+  {
+    requestId: text("request_id").notNull(),
+    evaluator: text("evaluator").notNull(),
+    metric: text("metric").notNull(),
+    ...qualityKey,
+    value: real("value").notNull(),
+    evalBatch: text("eval_batch").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.requestId, t.evaluator, t.metric, t.variant] }),
+    index("evaluations_eval_batch").on(t.evalBatch),
+  ],
+);
+
+/** Per-minute budget counters: evaluations (or shadow calls) started per key and minute. */
+export const evalBudget = sqliteTable(
+  "eval_budget",
+  {
+    /** Evaluator name, or `shadow:<route id>`. */
+    key: text("key").notNull(),
+    minute: integer("minute").notNull(),
+    used: integer("used").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.minute] })],
+);
+
+/**
+ * User feedback, one per request id (a second submission is refused). Counted
+ * in `rollup_metrics` as `feedback_positive` in the inserting transaction.
+ */
+export const feedback = sqliteTable(
+  "feedback",
+  {
+    requestId: text("request_id").primaryKey(),
+    ...qualityKey,
+    /** -1..1; a label is stored as 1 (positive) or -1 (negative). */
+    score: real("score").notNull(),
+    feedbackBatch: text("feedback_batch").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("feedback_batch").on(t.feedbackBatch)],
+);

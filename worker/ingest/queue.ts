@@ -6,6 +6,7 @@
  * Nothing is acked that was not committed, and expected failures never throw.
  */
 import { drizzle } from "drizzle-orm/d1";
+import { consumeEvalJobs, EVALS_QUEUE } from "../eval/consumer";
 import { retryDelaySeconds } from "./backoff";
 import { toDeadLetter } from "./dead-letter";
 import { toOutcomeRow, type OutcomeRow } from "./rows";
@@ -27,6 +28,8 @@ export async function handleQueue(
       return consumeOutcomes(drizzle(env.DB), batch.messages, now);
     case DEAD_LETTER_QUEUE:
       return consumeDeadLetters(drizzle(env.DB), batch.messages, batch.queue, now);
+    case EVALS_QUEUE:
+      return consumeEvalJobs(batch, env, now);
     default:
       console.error({ msg: "queue: batch from an unknown queue, retrying", queue: batch.queue });
       for (const msg of batch.messages) msg.retry();

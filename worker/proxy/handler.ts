@@ -9,7 +9,11 @@ import type { ErrorClass } from "../../contracts/outcome";
 import { getRoutingConfig } from "../config/source";
 import { ApiError, errorBody } from "../errors";
 import { buildOutcome, type Observed } from "../outcome/build";
+import { afterResponse } from "../eval/edge";
+import { FEEDBACK_TOKEN_HEADER, issueFeedbackToken } from "../feedback/issue";
+import { feedbackKey } from "../feedback/route";
 import { emitOutcome, promptDigest } from "../outcome/emit";
+import { IDEMPOTENT_HEADER } from "../shadow/select";
 import { BUCKETS } from "../routing/assign";
 import { promptText, requestFacts } from "../routing/from-request";
 import { planRequest, type RoutePlan } from "../routing/plan";
@@ -90,13 +94,16 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     );
   }
   const plan = planned.plan;
-  const call = (release: Release): Promise<UpstreamResult> =>
+  const call = (
+    release: Release,
+    payload: Record<string, unknown> = { ...body, model: release.model },
+  ): Promise<UpstreamResult> =>
     callUpstream(
       {
         release,
         pathAndQuery: url.pathname + url.search,
         headers: upstreamHeaders(c.req.raw.headers, apiKeyFor(c.env, release), requestId),
-        body: JSON.stringify({ ...body, model: release.model }),
+        body: JSON.stringify(payload),
         headerTimeoutMs: config.settings.headerTimeoutMs,
       },
       now,
@@ -135,6 +142,13 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     result = await call(plan.stable);
     if (!result.ok) upstreamError = result.errorClass;
   }
+  const feedbackToken = await issueFeedbackToken(feedbackKey(c.env), {
+    requestId,
+    plan,
+    served,
+    facts,
+    now: now(),
+  });
 
   const observe = (status: number, ttfbMs: number | null, relay: RelayResult | null): Observed => ({
     requestId,
@@ -153,17 +167,30 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     body,
     refusalPhrases: config.settings.quality.refusalPhrases,
   });
+  const idempotentHeader = c.req.header(IDEMPOTENT_HEADER) ?? null;
   const record = (o: Observed) =>
     c.executionCtx.waitUntil(
       (async () => {
         const prompt = await promptDigest(promptText(body));
-        await emitOutcome(c.env.OUTCOMES, buildOutcome({ ...o, prompt }));
+        const event = buildOutcome({ ...o, prompt });
+        await emitOutcome(c.env.OUTCOMES, event);
+        await afterResponse({
+          env: c.env,
+          config,
+          route: plan.route,
+          event,
+          body,
+          answer: o.relay?.inspection.text ?? "",
+          idempotentHeader,
+          call,
+        });
       })(),
     );
 
   const variantHeaders = (h: Headers) => {
     h.set("x-canary-variant", served === plan.stable ? "stable" : plan.variant);
     h.set("x-canary-release", served.id);
+    if (feedbackToken !== null) h.set(FEEDBACK_TOKEN_HEADER, feedbackToken);
     return h;
   };
 

@@ -1,0 +1,92 @@
+/**
+ * Adds quality observations to `rollup_metrics` from the rows one batch
+ * inserted into a quality table (`evaluations` or `feedback`), in the same
+ * transaction as the insert: the technique of docs/idempotent-ingest.md. A row
+ * that already existed was not inserted, carries no tag of this batch and so
+ * adds nothing; a redelivered job never counts twice.
+ *
+ * Both tables share the rollup key columns (`qualityKey` in the schema) and
+ * count under every dimension of `ROLLUP_DIMS`, like outcomes do.
+ */
+import { getTableColumns, sql, type SQL } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { getTableConfig, type SQLiteColumn, type SQLiteTable } from "drizzle-orm/sqlite-core";
+import { rollupMetrics } from "../../contracts/db/schema";
+import { ROLLUP_DIMS } from "../../contracts/dims";
+
+export type Db = DrizzleD1Database;
+
+/** Where one batch's observations come from. */
+export interface QualitySource {
+  table: SQLiteTable;
+  /** The column holding the batch tag. */
+  batchColumn: SQLiteColumn;
+  batchId: string;
+  /** The metric name of each row (a column or a constant). */
+  metric: SQL;
+  /** The observed value of each row. */
+  value: SQL;
+}
+
+/** Column names of the dimension facts in quality tables (as in `outcomes`). */
+const DIM_COLUMNS = {
+  segment: "segment",
+  country: "country",
+  cohort: "cohort",
+  requestClass: "request_class",
+} as const;
+
+/**
+ * The `INSERT INTO rollup_metrics ... SELECT ... ON CONFLICT DO UPDATE` for one batch.
+ *
+ * @example
+ * db.batch([insertRows, addQualityRollups(db, { table: evaluations,
+ *   batchColumn: evaluations.evalBatch, batchId, metric: sql`metric`, value: sql`value` })]);
+ */
+export function addQualityRollups(db: Db, src: QualitySource) {
+  const perDim = ROLLUP_DIMS.map((d) => {
+    const value =
+      d.field === null
+        ? sql`${d.fallback}`
+        : sql`coalesce(${sql.identifier(DIM_COLUMNS[d.field])}, ${d.fallback})`;
+    return sql`SELECT minute, route_id, rollout_id, release_id, variant,
+      ${src.metric} AS metric, ${src.value} AS value, ${d.dim} AS dim, ${value} AS dim_value
+      FROM batch`;
+  });
+  const t = rollupMetrics;
+  const exprs: Record<string, SQL> = {
+    minute: sql`minute`,
+    routeId: sql`route_id`,
+    rolloutId: sql`rollout_id`,
+    releaseId: sql`release_id`,
+    variant: sql`variant`,
+    dim: sql`dim`,
+    dimValue: sql`dim_value`,
+    metric: sql`metric`,
+    n: sql`count(*)`,
+    sum: sql`total(value)`,
+    sumSq: sql`total(value * value)`,
+  };
+  // insert().select() needs the select list in the table's column order.
+  const select = sql.join(
+    Object.keys(getTableColumns(t)).map((k) => exprs[k]!),
+    sql`, `,
+  );
+  const group = sql`minute, route_id, rollout_id, release_id, variant, dim, dim_value, metric`;
+  const excluded = (name: string) => sql.raw(`excluded."${name}"`);
+  return db
+    .insert(t)
+    .select(
+      sql`WITH batch AS (SELECT * FROM ${src.table} WHERE ${src.batchColumn} = ${src.batchId}),
+        obs AS (${sql.join(perDim, sql` UNION ALL `)})
+        SELECT ${select} FROM obs WHERE true GROUP BY ${group}`,
+    )
+    .onConflictDoUpdate({
+      target: getTableConfig(t).primaryKeys[0]?.columns ?? [],
+      set: {
+        n: sql`${t.n} + ${excluded(t.n.name)}`,
+        sum: sql`${t.sum} + ${excluded(t.sum.name)}`,
+        sumSq: sql`${t.sumSq} + ${excluded(t.sumSq.name)}`,
+      },
+    });
+}
