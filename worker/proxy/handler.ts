@@ -169,6 +169,7 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   });
   const idempotentHeader = c.req.header(IDEMPOTENT_HEADER) ?? null;
   const record = (o: Observed) =>
+    (c.env as { OUTCOME_LOGGING?: string }).OUTCOME_LOGGING === "off" || // "off": bench/ measures logging cost
     c.executionCtx.waitUntil(
       (async () => {
         const prompt = await promptDigest(promptText(body));
