@@ -8,6 +8,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { exportOutcomes } from "./commands/export";
+import { load, LOAD_HELP, LOAD_OPTIONS } from "./commands/load";
 import { analyze, backtest } from "./commands/offline";
 import { CliError, setColour } from "./output";
 
@@ -20,6 +21,9 @@ Offline analysis
                         the analyzer's decision over an export, as a record
   backtest FILE [--policy FILE] [--config FILE] [--route ID] [--rollout ID]
                         replay the cron minute by minute over an export
+
+Traffic
+${LOAD_HELP}
 
 Options: --json (machine output), --no-color, --help
 Exit codes: 0 ok, 1 operation failed, 2 bad usage or input, 3 edge or D1 unreachable`;
@@ -39,6 +43,7 @@ const OPTIONS = {
   until: { type: "string" },
   policy: { type: "string" },
   config: { type: "string" },
+  ...LOAD_OPTIONS,
 } as const;
 
 function time(value: string | undefined, flag: string): number | undefined {
@@ -93,6 +98,8 @@ export async function main(argv: string[]): Promise<number> {
       return analyze(offline());
     case "backtest":
       return backtest(offline());
+    case "load":
+      return load(v);
     default:
       throw new CliError(`unknown command "${command}"\n\n${HELP}`, 2);
   }
