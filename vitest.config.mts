@@ -38,6 +38,8 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
+          // Generous: the suite shares two cores with workerd and the origins.
+          testTimeout: 30_000,
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["./test/setup/origins.global.ts"],
           setupFiles: ["./test/setup/apply-migrations.ts"],
