@@ -1,6 +1,7 @@
 /**
- * The edge router's HTTP surface: OpenAI-compatible `/v1/*`, health, and (in
- * later modules) the admin API. One `onError` renders every error OpenAI-shaped.
+ * The edge router's HTTP surface: OpenAI-compatible `/v1/*` (and feedback),
+ * health, the admin API and Prometheus metrics. One `onError` renders every
+ * error OpenAI-shaped.
  */
 import { Hono } from "hono";
 import { adminRouter, requireAdmin } from "./admin/router";
