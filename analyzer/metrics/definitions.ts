@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { MetricNameSchema } from "../../contracts/outcome";
+import { QUALITY_METRICS } from "../../contracts/quality";
 
 export const MetricStatSchema = z.enum(["rate", "mean", "p50", "p95", "p99"]);
 export type MetricStat = z.infer<typeof MetricStatSchema>;
@@ -33,6 +34,13 @@ export const MetricDefinitionSchema = z
     critical: z.boolean().default(false),
     /** Samples each arm needs before any verdict (default depends on the stat). */
     minSamples: z.int().min(1).optional(),
+    /**
+     * Gates only once observed: with no samples in either arm (a signal the
+     * route does not produce, such as toxicity without evaluators) the metric
+     * is reported insufficient but neither holds the rollout nor takes a share
+     * of the alpha budget. Any observation makes it gate like any other.
+     */
+    optional: z.boolean().default(false),
   })
   .refine(
     (d) =>
@@ -102,7 +110,73 @@ const quantile = (
   critical,
 });
 
-/** The default checks: error rate and p95 latency are critical. */
+/**
+ * Quality checks (README "Quality signals" explains each default). All are
+ * optional: a route without JSON requests, evaluators, shadow judging or
+ * feedback has no such data, and that must not hold its rollouts. Sampled
+ * and paired metrics need fewer samples than request-level ones (they are a
+ * sample); rates are Laplace-smoothed, so 100 all-zero samples still carry variance.
+ */
+const quality = (
+  name: string,
+  source: string,
+  stat: "rate" | "mean",
+  direction: "higher_is_worse" | "lower_is_worse",
+  absolute: number,
+  extra: { critical?: boolean; minSamples?: number } = {},
+): MetricDefinitionInput => ({
+  name,
+  source,
+  stat,
+  direction,
+  threshold: { kind: "absolute", value: absolute },
+  critical: extra.critical ?? false,
+  optional: true,
+  ...(extra.minSamples !== undefined ? { minSamples: extra.minSamples } : {}),
+});
+
+export const QUALITY_DEFAULTS: MetricDefinitionInput[] = [
+  // Inline, on every answer.
+  quality("refusal_rate", "refusal", "rate", "higher_is_worse", 0.02),
+  quality("truncation_rate", "truncated", "rate", "higher_is_worse", 0.02),
+  quality("json_valid_rate", "json_valid", "rate", "lower_is_worse", 0.02, { critical: true }),
+  quality("repetition_mean", "repetition", "mean", "higher_is_worse", 0.05),
+  quality("mean_logprob", "mean_logprob", "mean", "lower_is_worse", 0.1),
+  // Sampled evaluations.
+  quality("toxicity_rate", QUALITY_METRICS.toxicity, "rate", "higher_is_worse", 0.01, {
+    critical: true,
+    minSamples: 100,
+  }),
+  quality("hallucination_rate", QUALITY_METRICS.hallucination, "rate", "higher_is_worse", 0.05, {
+    critical: true,
+    minSamples: 100,
+  }),
+  quality("relevance_mean", QUALITY_METRICS.relevance, "mean", "lower_is_worse", 0.25, {
+    minSamples: 100,
+  }),
+  quality("coherence_mean", QUALITY_METRICS.coherence, "mean", "lower_is_worse", 0.25, {
+    minSamples: 100,
+  }),
+  // User feedback and paired shadow judging.
+  quality(
+    "feedback_positive_rate",
+    QUALITY_METRICS.feedbackPositive,
+    "rate",
+    "lower_is_worse",
+    0.05,
+    {
+      minSamples: 100,
+    },
+  ),
+  quality("pairwise_win_rate", QUALITY_METRICS.pairwiseWin, "mean", "lower_is_worse", 0.1, {
+    minSamples: 50,
+  }),
+];
+
+/**
+ * The default checks: error rate and p95 latency are critical, and so are
+ * JSON validity, toxicity and hallucination once a route produces them.
+ */
 export const DEFAULT_METRICS: MetricDefinition[] = [
   rate("error_rate", "error", true),
   rate("failover_rate", "failover"),
@@ -121,4 +195,5 @@ export const DEFAULT_METRICS: MetricDefinition[] = [
     threshold: { kind: "relative", value: 0.2 },
     critical: false,
   },
+  ...QUALITY_DEFAULTS,
 ].map((d) => MetricDefinitionSchema.parse(d));

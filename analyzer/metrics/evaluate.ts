@@ -4,13 +4,15 @@
  *
  * Slices count towards the split only when both arms have enough requests
  * for the smallest critical minimum: a country seen a handful of times cannot
- * fail, so it should not dilute the budget of the others.
+ * fail, so it should not dilute the budget of the others. Likewise an
+ * optional critical metric with no observations on `all` cannot fail and takes
+ * no share.
  */
 import { splitAlpha } from "../stats/multiplicity";
-import type { WindowData } from "../window";
+import type { Slice, WindowData } from "../window";
 import { metricSums } from "../window";
 import type { MetricDefinition } from "./definitions";
-import { defaultMinSamples } from "./definitions";
+import { defaultMinSamples, quantileOf } from "./definitions";
 import type { VerdictRecord } from "./verdict";
 import { evaluateMetric } from "./verdict";
 
@@ -19,6 +21,16 @@ export interface EvaluateOptions {
   alpha: number;
   planned: number;
   failMargin: number;
+}
+
+/** Whether a metric has any observation in either arm of a slice. */
+export function observed(def: MetricDefinition, slice: Slice | undefined): boolean {
+  if (!slice) return false;
+  const has = (arm: Slice["stable"]) =>
+    quantileOf(def.stat) !== null
+      ? (arm.sketches[def.source] ?? []).length > 0
+      : metricSums(arm, def.source).n > 0;
+  return has(slice.stable) || has(slice.canary);
 }
 
 /**
@@ -31,7 +43,8 @@ export function evaluateWindow(
   metrics: readonly MetricDefinition[],
   options: EvaluateOptions,
 ): VerdictRecord[] {
-  const critical = metrics.filter((m) => m.critical);
+  const all = window.slices.find((s) => s.dim === "all");
+  const critical = metrics.filter((m) => m.critical && (!m.optional || observed(m, all)));
   const minRequests = Math.min(
     ...(critical.length > 0 ? critical : metrics).map(
       (m) => m.minSamples ?? defaultMinSamples(m.stat),

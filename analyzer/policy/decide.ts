@@ -17,7 +17,8 @@
  *    not allowed or the route would exceed `maxExcludedSegments`: rollback.
  * 8. Step held long enough, enough canary samples, every critical metric passes
  *    on `all` and no metric fails on `all`: advance (or promote after the last
- *    step), never above the operator's cap.
+ *    step), never above the operator's cap. An `optional` metric with no
+ *    observations in either arm does not hold (see `metrics/definitions.ts`).
  * 9. Otherwise hold, or `stuck` (notify) once the rollout is older than
  *    `maxRolloutDurationMs`.
  *
@@ -181,9 +182,14 @@ function judgeStep(input: DecideInput, route: Route, policy: Policy, srm: SrmSum
     waiting.push(`${canaryN} of ${policy.minCanarySamples} canary requests`);
   }
   const onAll = verdicts.filter((v) => v.slice.dim === "all");
+  // An optional metric nobody observed (no evaluators, no JSON requests, ...) holds nothing.
+  const optional = new Set(policy.metrics.filter((m) => m.optional).map((m) => m.name));
+  const unobserved = (v: VerdictRecord) =>
+    optional.has(v.metric) && v.stable.n === 0 && v.canary.n === 0;
   if (!noControl) {
     for (const v of onAll) {
-      if ((v.critical && v.verdict !== "pass") || v.verdict === "fail") waiting.push(v.reason);
+      if ((v.critical && v.verdict !== "pass" && !unobserved(v)) || v.verdict === "fail")
+        waiting.push(v.reason);
     }
   }
   if (waiting.length === 0) {

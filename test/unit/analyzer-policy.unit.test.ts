@@ -163,9 +163,14 @@ describe("decide: starting and advancing", () => {
     expect(d.route.weight).toBe(5);
     expect(d.route.rollout?.stepIndex).toBe(1);
     expect(d.route.rollout?.stepStartedAt).toBe(new Date(NOW).toISOString());
-    expect(
-      d.verdicts.filter((v) => v.critical && v.slice.dim === "all").map((v) => v.verdict),
-    ).toEqual(["pass", "pass"]);
+    const critical = d.verdicts.filter((v) => v.critical && v.slice.dim === "all");
+    expect(critical.filter((v) => v.canary.n > 0).map((v) => v.verdict)).toEqual(["pass", "pass"]);
+    // Quality metrics the window has no data for are insufficient and hold nothing.
+    expect(critical.filter((v) => v.canary.n === 0).map((v) => v.verdict)).toEqual([
+      "insufficient",
+      "insufficient",
+      "insufficient",
+    ]);
     expect(d.srm.checked).toBe(true);
     expect(d.srm.mismatch).toBe(false);
   });
