@@ -7,12 +7,16 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ADMIN_OPTIONS } from "./admin-flags";
+import { ADMIN_HELP, isAdminCommand, runAdmin } from "./commands/admin";
 import { exportOutcomes } from "./commands/export";
 import { load, LOAD_HELP, LOAD_OPTIONS } from "./commands/load";
 import { analyze, backtest } from "./commands/offline";
 import { CliError, setColour } from "./output";
 
 const HELP = `llm-canary <command> [options]
+
+${ADMIN_HELP}
 
 Offline analysis
   export [--out FILE] [--local [--persist-to DIR] | --remote] [--route ID] [--since ISO] [--until ISO]
@@ -26,7 +30,8 @@ Traffic
 ${LOAD_HELP}
 
 Options: --json (machine output), --no-color, --help
-Exit codes: 0 ok, 1 operation failed, 2 bad usage or input, 3 edge or D1 unreachable`;
+Exit codes: 0 ok, 1 operation failed (the API refused: 409, 422, ...), 2 bad usage or input,
+3 edge or D1 unreachable, credentials refused (401) or admin API disabled (503)`;
 
 const OPTIONS = {
   json: { type: "boolean", default: false },
@@ -44,6 +49,7 @@ const OPTIONS = {
   policy: { type: "string" },
   config: { type: "string" },
   ...LOAD_OPTIONS,
+  ...ADMIN_OPTIONS,
 } as const;
 
 function time(value: string | undefined, flag: string): number | undefined {
@@ -101,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     case "load":
       return load(v);
     default:
+      if (isAdminCommand(command)) return runAdmin(command, rest, v);
       throw new CliError(`unknown command "${command}"\n\n${HELP}`, 2);
   }
 }
