@@ -1,11 +1,13 @@
 /**
  * Cron entry of the analyzer (every minute by default; `[triggers]` in
- * wrangler.toml). Thin: builds the dependencies and runs `runAnalyzer`.
+ * wrangler.toml). Thin: builds the dependencies and runs `runAnalyzer`, then
+ * deletes expired evaluation samples (`retention.ts`).
  * `ANALYZER_POLICY` (JSON) sets global policy defaults; routes override them.
  */
 import { drizzle } from "drizzle-orm/d1";
 import { runAnalyzer, type RunReport } from "./cron/run";
 import { webhookNotifier } from "./cron/notify";
+import { purgeExpiredSamples } from "./retention";
 import type { PolicyInput } from "./policy/policy";
 
 /** Optional secrets the analyzer reads (set with `wrangler secret put`). */
@@ -44,4 +46,11 @@ export async function handleScheduled(
   _ctx: ExecutionContext,
 ): Promise<void> {
   await analyzeAt(env, controller.scheduledTime);
+  try {
+    const purged = await purgeExpiredSamples(drizzle(env.DB), env.CONFIG, controller.scheduledTime);
+    if (purged.deleted > 0)
+      console.log(JSON.stringify({ msg: "expired samples deleted", ...purged }));
+  } catch (e) {
+    console.error(JSON.stringify({ msg: "sample retention failed", error: String(e) }));
+  }
 }

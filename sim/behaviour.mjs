@@ -9,6 +9,7 @@
  * are rejected because a typo in a test override would otherwise silently
  * test nothing.
  */
+import { OUTPUT_MODES } from "./quality.mjs";
 
 /**
  * @typedef {object} Behaviour
@@ -31,12 +32,14 @@
  * @property {number} [seed] PRNG seed; defaults to a hash of the origin name.
  * @property {string} [redirect] Answer 302 with this `Location`.
  * @property {string} [tag] Label for the recorded request and its PRNG stream.
+ * @property {import("./quality.mjs").OutputMode} [mode] Answer like a misbehaving model (see quality.mjs).
  */
 
 /**
  * @typedef {{ kind: "number", min?: number, max?: number, integer?: boolean }
  *   | { kind: "boolean" }
- *   | { kind: "string" }} FieldSpec
+ *   | { kind: "string" }
+ *   | { kind: "enum", values: readonly string[] }} FieldSpec
  */
 
 /** @type {Readonly<Record<keyof Behaviour, FieldSpec>>} */
@@ -60,6 +63,7 @@ export const FIELDS = Object.freeze({
   seed: { kind: "number", integer: true },
   redirect: { kind: "string" },
   tag: { kind: "string" },
+  mode: { kind: "enum", values: OUTPUT_MODES },
 });
 
 /** A healthy, fast model. @type {Readonly<Behaviour>} */
@@ -101,6 +105,10 @@ function coerceField(key, raw) {
   switch (spec.kind) {
     case "string":
       return typeof raw === "string" ? { ok: true, value: raw } : fail(key, "must be a string");
+    case "enum":
+      return typeof raw === "string" && spec.values.includes(raw)
+        ? { ok: true, value: raw }
+        : fail(key, `must be one of ${spec.values.join(", ")}`);
     case "boolean":
       return coerceBoolean(key, raw);
     case "number":

@@ -5,6 +5,7 @@
 import { chatCompletions } from "./chat.mjs";
 import { textCompletions } from "./completions.mjs";
 import { embeddings } from "./embeddings.mjs";
+import { moderations, perspectiveAnalyze } from "./moderation.mjs";
 import { responses } from "./responses.mjs";
 
 /** @typedef {import("./shared.mjs").Call} Call */
@@ -27,4 +28,6 @@ export const ROUTES = Object.freeze({
   "POST /v1/embeddings": embeddings,
   "POST /v1/responses": responses,
   "GET /v1/models": models,
+  "POST /v1/moderations": moderations,
+  "POST /v1alpha1/comments:analyze": perspectiveAnalyze,
 });

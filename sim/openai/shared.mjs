@@ -7,7 +7,9 @@
  * Builders never touch sockets or timers: they turn a request body into a
  * JSON body or a StreamPlan, and the HTTP layer applies delays and faults.
  */
+import { modeText } from "../quality.mjs";
 import { countTokens, isObject } from "../text.mjs";
+import { judgeReply } from "./judge.mjs";
 
 /** @typedef {import("../behaviour.mjs").Behaviour} Behaviour */
 
@@ -86,10 +88,13 @@ export function modelOf(call) {
  * @param {string} model
  */
 export function answerText(call, model) {
+  const judged = judgeReply(call.body);
+  if (judged !== null) return judged;
+  if (call.behaviour.text !== undefined) return call.behaviour.text;
+  if (call.behaviour.mode !== undefined) return modeText(call.behaviour.mode);
   return (
-    call.behaviour.text ??
     `Hello from the ${call.name} origin, answering as ${model}. ` +
-      "This is a deterministic simulated reply for canary testing."
+    "This is a deterministic simulated reply for canary testing."
   );
 }
 
