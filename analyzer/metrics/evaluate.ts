@@ -34,7 +34,8 @@ export function observed(def: MetricDefinition, slice: Slice | undefined): boole
 }
 
 /**
- * Verdicts for all definitions on all slices (`all` first).
+ * Verdicts for all definitions on all slices (`all` first; a metric with no
+ * observations on `all` only gets its insufficient verdict there).
  *
  * @example evaluateWindow(window, policy.metrics, { alpha: 0.05, planned: 1000, failMargin: 0.25 })
  */
@@ -58,10 +59,13 @@ export function evaluateWindow(
   );
   const split = splitAlpha(options.alpha, critical.length, testable.length);
   const ordered = [...window.slices.filter((s) => s.dim === "all"), ...others];
+  // A metric absent from `all` is absent everywhere: one insufficient verdict
+  // on `all` says so, without one per slice.
+  const present = all ? metrics.filter((m) => observed(m, all)) : metrics;
   const out: VerdictRecord[] = [];
   for (const slice of ordered) {
     const alpha = slice.dim === "all" ? split.all : split.other;
-    for (const def of metrics) {
+    for (const def of slice.dim === "all" ? metrics : present) {
       out.push(
         evaluateMetric(def, slice, {
           alpha,

@@ -189,14 +189,15 @@ export function evaluateMetric(
   const show = def.stat === "rate" && !relative ? pp : num;
   const effectText = `${relative ? "canary/stable" : "canary−stable"} ${show(cmp.effect.estimate)} [${show(cmp.effect.lower)}, ${show(cmp.effect.upper)}]`;
   const limitText = `${def.direction === "higher_is_worse" ? "≤" : "≥"} ${show(limit)}`;
-  const why: Record<typeof verdict, string> = {
-    pass: `within ${limitText}`,
-    fail: `beyond ${show(failBar)} and estimate beyond ${limitText}`,
-    inconclusive: `interval straddles ${limitText}`,
-  };
+  const why =
+    verdict === "pass"
+      ? `within ${limitText}`
+      : verdict === "fail"
+        ? `beyond ${show(failBar)} and estimate beyond ${limitText}`
+        : `interval straddles ${limitText}`;
   return {
     ...base,
     verdict,
-    reason: `${where}: ${verdict}, ${effectText} ${why[verdict]} (${counts})`,
+    reason: `${where}: ${verdict}, ${effectText} ${why} (${counts})`,
   };
 }

@@ -10,8 +10,9 @@
  * that do not use them carry no extra slices.
  */
 import { SKETCHED_METRICS } from "../../contracts/outcome";
-import type { OutcomeEvent } from "../../contracts/outcome";
+import type { OutcomeEvent, Variant } from "../../contracts/outcome";
 import { binIndex } from "../../contracts/sketch";
+import { DenseBins } from "./dense-bins";
 import type { ArmData, SliceDim, WindowData } from "../window";
 import { ALL_VALUE, DEFAULT_SEGMENT, UNKNOWN_VALUE } from "../window";
 
@@ -57,7 +58,7 @@ export class PreparedMetrics {
 /** Mutable accumulator for one arm of one slice. */
 export class ArmAccumulator {
   readonly sums = new Map<string, { n: number; sum: number; sumSq: number }>();
-  readonly bins = new Map<string, Map<number, number>>();
+  readonly bins = new Map<string, DenseBins>();
 
   add(metrics: Record<string, number>): void {
     this.addPrepared(new PreparedMetrics().fill(metrics));
@@ -84,10 +85,10 @@ export class ArmAccumulator {
   addBin(metric: string, bin: number, count: number): void {
     let b = this.bins.get(metric);
     if (!b) {
-      b = new Map();
+      b = new DenseBins();
       this.bins.set(metric, b);
     }
-    b.set(bin, (b.get(bin) ?? 0) + count);
+    b.add(bin, count);
   }
 
   merge(other: ArmAccumulator): void {
@@ -100,14 +101,19 @@ export class ArmAccumulator {
       } else this.sums.set(name, { ...o });
     }
     for (const [name, bins] of other.bins) {
-      for (const [bin, count] of bins) this.addBin(name, bin, count);
+      let b = this.bins.get(name);
+      if (!b) {
+        b = new DenseBins();
+        this.bins.set(name, b);
+      }
+      b.merge(bins);
     }
   }
 
   toArmData(): ArmData {
     const arm: ArmData = { metrics: {}, sketches: {} };
     for (const [name, s] of this.sums) arm.metrics[name] = { ...s };
-    for (const [name, bins] of this.bins) arm.sketches[name] = [...bins];
+    for (const [name, bins] of this.bins) arm.sketches[name] = bins.entries();
     return arm;
   }
 }
@@ -155,10 +161,11 @@ export class SliceSet {
   }
 }
 
+/** The fields that decide an event's slices. */
+export type SliceKey = Pick<RollupEvent, "segment" | "country" | "cohort" | "requestClass">;
+
 /** The (dim, value) slices an event belongs to. */
-export function eventSlices(
-  e: Omit<RollupEvent, "ts" | "variant" | "metrics">,
-): Array<[SliceDim, string]> {
+export function eventSlices(e: SliceKey): Array<[SliceDim, string]> {
   const out: Array<[SliceDim, string]> = [
     ["all", ALL_VALUE],
     ["segment", e.segment ?? DEFAULT_SEGMENT],
@@ -185,7 +192,24 @@ export class MinuteRollup {
   private dirty = Number.POSITIVE_INFINITY;
 
   add(e: RollupEvent): void {
-    const minute = floorMinute(e.ts);
+    const prepared = this.scratch.fill(e.metrics);
+    for (const slice of this.slicesOf(floorMinute(e.ts), e)) {
+      (e.variant === "canary" ? slice.canary : slice.stable).addPrepared(prepared);
+    }
+  }
+
+  /**
+   * Adds an arm already summed over many events of one minute that share
+   * their slice fields (what the simulator produces): the same result as
+   * adding each event, for a fraction of the work.
+   */
+  addAggregate(minute: number, key: SliceKey, variant: Variant, arm: ArmAccumulator): void {
+    for (const slice of this.slicesOf(floorMinute(minute), key)) {
+      (variant === "canary" ? slice.canary : slice.stable).merge(arm);
+    }
+  }
+
+  private slicesOf(minute: number, key: SliceKey): SliceAccumulator[] {
     let bucket = this.minutes.get(minute);
     if (!bucket) {
       bucket = { set: new SliceSet(), byKey: new Map() };
@@ -194,28 +218,27 @@ export class MinuteRollup {
     if (minute < this.dirty) this.dirty = minute;
     // Events share few (segment, country, cohort, class) combinations: resolve
     // their slices once per combination instead of once per event.
-    let byCountry = bucket.byKey.get(e.segment);
+    let byCountry = bucket.byKey.get(key.segment);
     if (!byCountry) {
       byCountry = new Map();
-      bucket.byKey.set(e.segment, byCountry);
+      bucket.byKey.set(key.segment, byCountry);
     }
-    let byRest = byCountry.get(e.country);
+    let byRest = byCountry.get(key.country);
     if (!byRest) {
       byRest = new Map();
-      byCountry.set(e.country, byRest);
+      byCountry.set(key.country, byRest);
     }
     const rest =
-      e.cohort === null && e.requestClass === null ? "" : `${e.cohort}\u0000${e.requestClass}`;
+      key.cohort === null && key.requestClass === null
+        ? ""
+        : `${key.cohort}\u0000${key.requestClass}`;
     let slices = byRest.get(rest);
     if (!slices) {
       const set = bucket.set;
-      slices = eventSlices(e).map(([dim, value]) => set.get(dim, value));
+      slices = eventSlices(key).map(([dim, value]) => set.get(dim, value));
       byRest.set(rest, slices);
     }
-    const prepared = this.scratch.fill(e.metrics);
-    for (const slice of slices) {
-      (e.variant === "canary" ? slice.canary : slice.stable).addPrepared(prepared);
-    }
+    return slices;
   }
 
   /**

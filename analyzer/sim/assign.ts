@@ -1,12 +1,10 @@
 /**
- * Variant assignment for synthetic requests, following the edge's rules on
- * the fields simulated requests have: the first segment rule whose match
- * accepts the request decides the weight, else the route weight; a route that
+ * Segment rules for synthetic requests, following the edge's rules on the
+ * fields simulated requests have: the first segment rule whose match accepts
+ * the request decides the canary weight, else the route weight; a route that
  * is rolled back or promoted (or has no canary) serves stable only.
  */
 import type { Route, SegmentMatch } from "../../contracts/config";
-import type { Variant } from "../../contracts/outcome";
-import type { Random } from "./prng";
 
 export interface SyntheticRequest {
   country: string;
@@ -38,15 +36,7 @@ export function segmentFor(
   return { segment: null, weight: route.weight };
 }
 
-/** Draws the variant for a request under the route as it is now. */
-export function assign(
-  route: Route,
-  r: SyntheticRequest,
-  rand: Random,
-): { variant: Variant; segment: string | null } {
-  const { segment, weight } = segmentFor(route, r);
-  if (!route.canary || route.state === "rolled_back" || route.state === "promoted") {
-    return { variant: "stable", segment };
-  }
-  return { variant: rand() * 100 < weight ? "canary" : "stable", segment };
+/** Whether the route sends any traffic to a canary at all. */
+export function servesCanary(route: Route): boolean {
+  return route.canary !== undefined && route.state !== "rolled_back" && route.state !== "promoted";
 }

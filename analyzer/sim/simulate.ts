@@ -8,8 +8,8 @@ import type { Route } from "../../contracts/config";
 import type { PolicyInput } from "../policy/policy";
 import type { TimelineEntry } from "../replay/replay";
 import { Replayer } from "../replay/replay";
-import { MINUTE_MS } from "../replay/rollup";
-import { assign } from "./assign";
+import { ArmAccumulator, MINUTE_MS, PreparedMetrics } from "../replay/rollup";
+import { segmentFor, servesCanary } from "./assign";
 import { logNormal, mulberry32, pickCumulative } from "./prng";
 import type { ArmModel, Scenario } from "./scenario";
 import { simulationRoute } from "./scenario";
@@ -67,33 +67,53 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
   let canaryRequests = 0;
   let totalRequests = 0;
   let minute = 0;
-  const spacing = MINUTE_MS / sc.requestsPerMinute;
+  const scratch = new PreparedMetrics();
+  // What `baseMetrics` yields for a non-streamed request (asserted in the sim
+  // test), reused because this loop runs millions of times.
+  const ok: Record<string, number> = {
+    requests: 1,
+    error: 0,
+    failover: 0,
+    rate_429: 0,
+    latency_ms: 0,
+  };
+  const fail: Record<string, number> = { requests: 1, error: 1, failover: 0, rate_429: 0 };
   for (; minute < sc.minutes; minute++) {
     const t0 = start + minute * MINUTE_MS;
+    // The route is fixed within a minute, so each country's segment and
+    // weight are too; each request is still drawn against them.
     const route = replayer.route;
+    const perCountry = sc.countries.map((c) => {
+      const { segment, weight } = segmentFor(route, { country: c.code });
+      return {
+        segment,
+        weight: servesCanary(route) ? weight : 0,
+        stable: new ArmAccumulator(),
+        canary: new ArmAccumulator(),
+      };
+    });
     for (let i = 0; i < sc.requestsPerMinute; i++) {
       const ci = pickCumulative(rand, cumulative);
-      const country = sc.countries[ci]?.code ?? "US";
-      const { variant, segment } = assign(route, { country }, rand);
-      const model = models[ci]?.[variant] ?? sc.stable;
-      const failed = rand() < model.errorRate;
-      const latencyMs = logNormal(rand, model.latencyMedianMs, model.latencySigma);
-      // What `baseMetrics` yields for a non-streamed request (asserted in the
-      // sim test), written as a literal because this loop runs millions of times.
-      const metrics: Record<string, number> = failed
-        ? { requests: 1, error: 1, failover: 0, rate_429: 0 }
-        : { requests: 1, error: 0, failover: 0, rate_429: 0, latency_ms: latencyMs };
-      replayer.ingest({
-        ts: t0 + i * spacing,
-        variant,
-        segment,
-        country,
-        cohort: null,
-        requestClass: null,
-        metrics,
-      });
-      if (variant === "canary") canaryRequests += 1;
+      const target = perCountry[ci];
+      const model = models[ci];
+      if (!target || !model) continue;
+      const canary = rand() * 100 < target.weight;
+      const arm = canary ? model.canary : model.stable;
+      const failed = rand() < arm.errorRate;
+      const latencyMs = logNormal(rand, arm.latencyMedianMs, arm.latencySigma);
+      ok.latency_ms = latencyMs;
+      (canary ? target.canary : target.stable).addPrepared(scratch.fill(failed ? fail : ok));
+      if (canary) canaryRequests += 1;
     }
+    // Summed per (segment, country, variant) first: the same rollup as
+    // adding each request, a third of the work.
+    sc.countries.forEach((c, ci) => {
+      const target = perCountry[ci];
+      if (!target) return;
+      const key = { segment: target.segment, country: c.code, cohort: null, requestClass: null };
+      replayer.rollup.addAggregate(t0, key, "stable", target.stable);
+      replayer.rollup.addAggregate(t0, key, "canary", target.canary);
+    });
     totalRequests += sc.requestsPerMinute;
     const decision = replayer.tick(t0 + MINUTE_MS);
     const entry = replayer.timeline[replayer.timeline.length - 1];

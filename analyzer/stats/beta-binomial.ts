@@ -61,9 +61,16 @@ export function betaBinomialCountInterval(
     if (alt === undefined) return { lo: centre, hi: centre - 1 };
     centre = alt;
   }
-  // Smallest inside count in [0, centre] and largest in [centre, n], by bisection.
-  let out = -1;
+  // Smallest inside count in [0, centre] and largest in [centre, n]: gallop
+  // out from the centre in steps of about one standard deviation, then bisect.
+  const sd = Math.max(1, Math.ceil(Math.sqrt(n * p0 * (1 - p0))));
   let inn = centre;
+  let out = centre - sd;
+  for (let step = sd; out >= 0 && inside(out); step *= 2) {
+    inn = out;
+    out = centre - 2 * step;
+  }
+  out = Math.max(out, -1);
   while (inn - out > 1) {
     const mid = Math.floor((out + inn) / 2);
     if (inside(mid)) inn = mid;
@@ -71,7 +78,12 @@ export function betaBinomialCountInterval(
   }
   const lo = inn;
   let inHi = centre;
-  let outHi = n + 1;
+  let outHi = centre + sd;
+  for (let step = sd; outHi <= n && inside(outHi); step *= 2) {
+    inHi = outHi;
+    outHi = centre + 2 * step;
+  }
+  outHi = Math.min(outHi, n + 1);
   while (outHi - inHi > 1) {
     const mid = Math.floor((inHi + outHi) / 2);
     if (inside(mid)) inHi = mid;

@@ -23,7 +23,6 @@
  */
 import {
   binsCount,
-  quantileFromBins,
   SKETCH_RELATIVE_ACCURACY,
   sortedBins,
   valueAtRank,
@@ -32,9 +31,21 @@ import type { SketchBins } from "../window";
 import { betaBinomialCountInterval } from "./beta-binomial";
 import type { EffectInterval } from "./means";
 
-// p50, p95 and p99 of one arm read the same bins: sort them once.
+// p50, p95 and p99 of one arm read the same bins: sort them once, and not at
+// all when they come sorted (as the in-memory rollup emits them).
 const sortedCache = new WeakMap<SketchBins, Array<[number, number]>>();
+
+function isSorted(bins: SketchBins): boolean {
+  for (let i = 0; i < bins.length; i++) {
+    const cur = bins[i];
+    const prev = bins[i - 1];
+    if (!cur || !(cur[1] > 0) || (prev && prev[0] >= cur[0])) return false;
+  }
+  return true;
+}
+
 function sortedOnce(bins: SketchBins): Array<[number, number]> {
+  if (isSorted(bins)) return bins;
   let sorted = sortedCache.get(bins);
   if (!sorted) {
     sorted = sortedBins(bins);
@@ -45,7 +56,7 @@ function sortedOnce(bins: SketchBins): Array<[number, number]> {
 
 export interface QuantileBounds {
   n: number;
-  /** The sketch's quantile (rank ceil(q·n)); null when empty. */
+  /** The sketch's quantile (rank ceil(q·n), as `quantileFromBins`); null when empty. */
   estimate: number | null;
   /** Lower bound (0 when the data cannot bound it yet). */
   lower: number;
@@ -73,7 +84,7 @@ export function quantileCS(
   const highValue = hi + 1 <= n ? valueAtRank(sorted, hi + 1) : null;
   return {
     n,
-    estimate: quantileFromBins(sorted, q),
+    estimate: valueAtRank(sorted, Math.max(1, Math.ceil(q * n))),
     lower: lowValue === null ? 0 : lowValue / (1 + a),
     upper: highValue === null ? Number.POSITIVE_INFINITY : highValue / (1 - a),
   };

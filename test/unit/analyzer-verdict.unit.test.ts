@@ -50,12 +50,10 @@ const def = (name: string): MetricDefinition => {
 const settings = { alpha: 0.0125, planned: 1000, failMargin: 0.25 };
 
 describe("metric definitions", () => {
-  it("default to critical error rate and p95 latency", () => {
-    expect(DEFAULT_METRICS.filter((m) => m.critical).map((m) => m.name)).toEqual([
-      "error_rate",
-      "latency_p95",
-    ]);
-    expect(DEFAULT_METRICS.map((m) => m.name)).toEqual([
+  it("default to critical error rate and p95 latency among the request metrics", () => {
+    const required = DEFAULT_METRICS.filter((m) => m.critical && !m.optional);
+    expect(required.map((m) => m.name)).toEqual(["error_rate", "latency_p95"]);
+    expect(DEFAULT_METRICS.map((m) => m.name).slice(0, 10)).toEqual([
       "error_rate",
       "failover_rate",
       "stream_cut_rate",
@@ -220,7 +218,15 @@ describe("evaluateWindow", () => {
       planned: 1000,
       failMargin: 0.25,
     });
-    expect(verdicts).toHaveLength(4 * DEFAULT_METRICS.length);
+    // Metrics nobody observed (ttft, quality signals, ...) appear on `all` only.
+    expect(verdicts.filter((v) => v.slice.dim === "all")).toHaveLength(DEFAULT_METRICS.length);
+    expect(verdicts.filter((v) => v.slice.value === "DE").map((v) => v.metric)).toEqual([
+      "error_rate",
+      "latency_p50",
+      "latency_p95",
+      "latency_p99",
+      "tokens_per_sec",
+    ]);
     const alphaOf = (label: string) =>
       verdicts.find((v) => `${v.slice.dim}=${v.slice.value}` === label && v.metric === "error_rate")
         ?.alpha;
