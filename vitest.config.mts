@@ -32,6 +32,7 @@ export default defineConfig({
                 STABLE_API_KEY: "sk-stable-origin-secret-0001",
                 CANARY_API_KEY: "sk-canary-origin-secret-0002",
                 ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
+                FEEDBACK_SIGNING_KEY: "test-feedback-signing-key-0123456789",
               },
             },
           })),

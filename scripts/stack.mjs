@@ -22,6 +22,7 @@ export const LOCAL_VARS = {
   STABLE_API_KEY: "sk-local-stable-origin-key",
   CANARY_API_KEY: "sk-local-canary-origin-key",
   ADMIN_TOKEN: "local-admin-token-change-me",
+  FEEDBACK_SIGNING_KEY: "local-feedback-signing-key-change-me",
 };
 
 /**

@@ -10,6 +10,7 @@ declare global {
       STABLE_API_KEY: string;
       CANARY_API_KEY: string;
       ADMIN_TOKEN: string;
+      FEEDBACK_SIGNING_KEY: string;
     }
   }
 }

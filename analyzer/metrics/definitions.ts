@@ -143,7 +143,7 @@ export const QUALITY_DEFAULTS: MetricDefinitionInput[] = [
   quality("repetition_mean", "repetition", "mean", "higher_is_worse", 0.05),
   quality("mean_logprob", "mean_logprob", "mean", "lower_is_worse", 0.1),
   // Sampled evaluations.
-  quality("toxicity_rate", QUALITY_METRICS.toxicity, "rate", "higher_is_worse", 0.01, {
+  quality("toxicity_rate", QUALITY_METRICS.toxicity, "rate", "higher_is_worse", 0.02, {
     critical: true,
     minSamples: 100,
   }),
