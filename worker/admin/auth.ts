@@ -8,12 +8,17 @@
  * without early exit, so neither the content nor the length of the secret
  * leaks through timing. A refused request learns only that it was refused;
  * the reason goes to the log, and no credential is ever echoed.
+ *
+ * Browsers (the dashboard) may instead present the signed session cookie of
+ * `session.ts`, only when they send neither a bearer token nor an Access
+ * JWT; state-changing requests then also need the session's CSRF header.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { errorBody } from "../errors";
 import type { AccessClaims, JwksSource, KeyLookup } from "./access-jwt";
 import { fetchJwks, jwksKeyCache, verifyAccessJwt } from "./access-jwt";
 import type { AdminSecrets } from "./context";
+import { checkSession } from "./session";
 
 /** Shorter tokens are treated as a misconfiguration (the API stays disabled). */
 export const MIN_TOKEN_LENGTH = 16;
@@ -147,7 +152,24 @@ export function adminAuth(opts: AdminAuthOptions = {}): MiddlewareHandler<AuthEn
       c.set("actor", actorFor(c, null));
       return next();
     }
-    if (token === null && !(mode.access && assertion)) {
+    const session =
+      mode.token && token === null && !assertion
+        ? await checkSession(c.req.raw, mode.token, now())
+        : null;
+    if (session?.status === "ok") {
+      c.set("actor", sanitizeActor(session.claims.actor) ?? "dashboard");
+      return next();
+    }
+    if (session?.status === "csrf_failed")
+      return c.json(
+        errorBody(
+          "authentication_error",
+          "csrf_failed",
+          "This change needs the dashboard's x-llm-canary-csrf header.",
+        ),
+        403,
+      );
+    if (token === null && !(mode.access && assertion) && session?.status !== "invalid") {
       return refuse(c, "missing_credentials", "Admin credentials are required.");
     }
     return refuse(c, "invalid_credentials", "The admin credentials are not valid.");

@@ -112,6 +112,13 @@ export function openApiDocument(): Json {
           name: "Cf-Access-Jwt-Assertion",
           description: "A Cloudflare Access JWT (when ACCESS_TEAM_DOMAIN and ACCESS_AUD are set)",
         },
+        sessionCookie: {
+          type: "apiKey",
+          in: "cookie",
+          name: "llm_canary_session",
+          description:
+            "The dashboard's signed session (from POST /admin/session); writes also need the x-llm-canary-csrf header the page embeds",
+        },
       },
       schemas: {
         Error: {
@@ -247,6 +254,76 @@ export function openApiDocument(): Json {
             "404": error("Unknown route"),
             ...COMMON_ERRORS,
           },
+        },
+      },
+      "/admin/series": {
+        get: {
+          summary:
+            "Canary vs stable per time bucket for one route (the dashboard's charts), at most 90 points per series",
+          parameters: [
+            { ...query("route", "Route id"), required: true },
+            query("from", "Window start (epoch ms or ISO 8601); default: an hour before `to`"),
+            query(
+              "to",
+              "Window end (epoch ms or ISO 8601); default: now; at most 7 days after `from`",
+            ),
+            query(
+              "metric",
+              "Comma-separated: requests, error_rate, latency_p50|p95|p99, ttft_p50|p95|p99, or a quality metric name (mean); default: the standard ones plus every observed quality metric",
+            ),
+          ],
+          responses: {
+            "200": ok("Series: { metric, kind, unit, stable: [{ t, v, n }], canary: [...] }"),
+            "404": error("Unknown route"),
+            ...COMMON_ERRORS,
+          },
+        },
+      },
+      "/admin/dashboard": {
+        get: {
+          summary:
+            "The dashboard (HTML); without credentials the sign-in form (401). Accepts the session cookie or an Access JWT",
+          security: [{ bearerAuth: [] }, { accessJwt: [] }, { sessionCookie: [] }],
+          responses: {
+            "200": { description: "The dashboard page", content: { "text/html": {} } },
+            "401": { description: "The sign-in form", content: { "text/html": {} } },
+          },
+        },
+      },
+      "/admin/session": {
+        post: {
+          summary:
+            "Dashboard sign-in: the admin token (form field `token`, optional `actor`) for an HttpOnly, SameSite=Strict session cookie; 303 to the dashboard",
+          security: [],
+          requestBody: {
+            required: true,
+            content: {
+              "application/x-www-form-urlencoded": {
+                schema: {
+                  type: "object",
+                  required: ["token"],
+                  properties: { token: { type: "string" }, actor: { type: "string" } },
+                },
+              },
+            },
+          },
+          responses: {
+            "303": {
+              description: "Signed in; Set-Cookie holds the signed session (never the token)",
+            },
+            "401": {
+              description: "Wrong token: the sign-in form again",
+              content: { "text/html": {} },
+            },
+            "403": { description: "Cross-origin sign-in refused", content: { "text/html": {} } },
+          },
+        },
+      },
+      "/admin/session/logout": {
+        post: {
+          summary: "Dashboard sign-out: deletes the session cookie; 303 to the dashboard",
+          security: [],
+          responses: { "303": { description: "Signed out" } },
         },
       },
       "/admin/openapi.json": {
