@@ -9,16 +9,23 @@
  * `contracts/metrics.ts`); a slice lacking a metric simply has no samples.
  */
 
-/** Dimensions a slice can be cut by (the `dim` column of the rollup tables). */
-export const SLICE_DIMS = ["all", "segment", "country", "cohort", "class"] as const;
-export type SliceDim = (typeof SLICE_DIMS)[number];
+import { ALL_DIM_VALUE, ROLLUP_DIMS, type RollupDim } from "../contracts/dims";
 
-/** Value of the `all` slice (its value is not significant, only its dim). */
-export const ALL_VALUE = "all";
+/** Dimensions a slice can be cut by (the `dim` column of the rollup tables). */
+export const SLICE_DIMS: readonly SliceDim[] = ROLLUP_DIMS.map((d) => d.dim);
+export type SliceDim = RollupDim;
+
+/** Value of the `all` slice (the analyzer finds `all` by its dim alone). */
+export const ALL_VALUE = ALL_DIM_VALUE;
 /** Segment dim value for requests that matched no segment rule. */
 export const DEFAULT_SEGMENT = "default";
-/** Dim value for requests whose country, cohort or class is unknown (null). */
+/** Country dim value for requests without a country. */
 export const UNKNOWN_VALUE = "unknown";
+
+/** The value a dim records for a missing fact (`default`, `unknown`, `none`; see contracts/dims.ts). */
+export function fallbackValue(dim: SliceDim): string {
+  return ROLLUP_DIMS.find((d) => d.dim === dim)?.fallback ?? "";
+}
 
 /** Count, sum and sum of squares of one metric: enough for means and variances. */
 export interface MetricSums {

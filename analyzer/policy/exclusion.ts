@@ -7,12 +7,13 @@
  * A slice maps to a rule match only when the edge can recognise it: a country
  * by its ISO code, a cohort by name, a request class by the `x-request-class`
  * header, a segment by copying the match of the rule of that name. The
- * `default` segment and unknown values cannot be excluded (that would be a
- * rollback in disguise).
+ * fallback values (`default` segment, `unknown` country, `none` cohort or
+ * class) cannot be excluded: no rule matches them, and excluding them would
+ * be a rollback in disguise.
  */
 import type { Route, SegmentMatch, SegmentRule } from "../../contracts/config";
-import { DEFAULT_SEGMENT, UNKNOWN_VALUE } from "../window";
 import type { SliceDim } from "../window";
+import { fallbackValue } from "../window";
 
 export const EXCLUSION_PREFIX = "exclude-";
 /** Header the edge reads a request's class from. */
@@ -26,7 +27,8 @@ export function exclusionRuleName(dim: SliceDim, value: string): string {
 
 /** The segment match selecting a slice's requests, or null when it has none. */
 export function exclusionMatch(route: Route, dim: SliceDim, value: string): SegmentMatch | null {
-  if (value === "" || value === UNKNOWN_VALUE || value.length > 256) return null;
+  // Requests without the fact (`default`, `unknown`, `none`) have no rule to match.
+  if (value === "" || value === fallbackValue(dim) || value.length > 256) return null;
   switch (dim) {
     case "country":
       return /^[A-Z]{2}$/.test(value) ? { countries: [value] } : null;
@@ -34,10 +36,8 @@ export function exclusionMatch(route: Route, dim: SliceDim, value: string): Segm
       return { cohorts: [value] };
     case "class":
       return { headers: { [REQUEST_CLASS_HEADER]: [value] } };
-    case "segment": {
-      if (value === DEFAULT_SEGMENT) return null;
+    case "segment":
       return route.segments.find((s) => s.name === value)?.match ?? null;
-    }
     case "all":
       return null;
   }

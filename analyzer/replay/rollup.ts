@@ -4,17 +4,16 @@
  * and metric, the sums n / sum / sumSq, plus sketch bins for sketched metrics.
  * `window(from, to)` sums whole minutes in [from, to) into `WindowData`.
  *
- * Slices per event: `all`, `segment` (rule name or `default`), `country`,
- * `cohort` and `class` (request class), with `unknown` for null values.
- * Cohort and class slices are kept only when the value is known, so routes
- * that do not use them carry no extra slices.
+ * Slices per event are those of `contracts/dims.ts`, as the D1 ingest writes
+ * them: `all` (`*`), `segment` (rule name or `default`), `country` (or
+ * `unknown`), `cohort` and `class` (or `none`).
  */
 import { SKETCHED_METRICS } from "../../contracts/outcome";
 import type { OutcomeEvent, Variant } from "../../contracts/outcome";
+import { rollupDims } from "../../contracts/dims";
 import { binIndex } from "../../contracts/sketch";
 import { DenseBins } from "./dense-bins";
 import type { ArmData, SliceDim, WindowData } from "../window";
-import { ALL_VALUE, DEFAULT_SEGMENT, UNKNOWN_VALUE } from "../window";
 
 /** The fields of an outcome event the rollup reads. */
 export type RollupEvent = Pick<
@@ -164,16 +163,9 @@ export class SliceSet {
 /** The fields that decide an event's slices. */
 export type SliceKey = Pick<RollupEvent, "segment" | "country" | "cohort" | "requestClass">;
 
-/** The (dim, value) slices an event belongs to. */
+/** The (dim, value) slices an event belongs to: the labels the D1 ingest uses. */
 export function eventSlices(e: SliceKey): Array<[SliceDim, string]> {
-  const out: Array<[SliceDim, string]> = [
-    ["all", ALL_VALUE],
-    ["segment", e.segment ?? DEFAULT_SEGMENT],
-    ["country", e.country ?? UNKNOWN_VALUE],
-  ];
-  if (e.cohort !== null) out.push(["cohort", e.cohort]);
-  if (e.requestClass !== null) out.push(["class", e.requestClass]);
-  return out;
+  return rollupDims(e);
 }
 
 type ByKey = Map<string | null, Map<string | null, Map<string, SliceAccumulator[]>>>;

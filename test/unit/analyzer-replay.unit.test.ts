@@ -32,7 +32,7 @@ function canonical(w: WindowData) {
 }
 
 describe("MinuteRollup", () => {
-  it("sums whole minutes into the D1 rollup slices", () => {
+  it("sums whole minutes into the slices the D1 ingest writes", () => {
     const rollup = new MinuteRollup();
     const events: RollupEvent[] = [
       makeOutcome({ ts: T0 + 1_000, variant: "canary", latencyMs: 100 }),
@@ -52,9 +52,11 @@ describe("MinuteRollup", () => {
     const w = rollup.window(T0, T0 + MIN);
     const labels = w.slices.map((s) => `${s.dim}=${s.value}`).sort();
     expect(labels).toEqual([
-      "all=all",
+      "all=*",
       "class=batch",
+      "class=none",
       "cohort=beta",
+      "cohort=none",
       "country=DE",
       "country=unknown",
       "segment=default",

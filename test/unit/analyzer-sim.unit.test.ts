@@ -11,7 +11,7 @@
  *
  * SIM_REPORT=1 writes bench/results/simulation-<date>.json.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { baseMetrics } from "../../contracts/metrics";
 import { scenario, type Scenario } from "../../analyzer/sim/scenario";
@@ -96,10 +96,12 @@ describe(`rollouts at the default policy (${SEEDS} seeds each)`, () => {
     const date = new Date().toISOString().slice(0, 10);
     mkdirSync("bench/results", { recursive: true });
     const file = `bench/results/simulation-${date}.json`;
-    writeFileSync(
-      file,
-      `${JSON.stringify({ seeds: SEEDS, traffic, scenarios: report }, null, 2)}\n`,
-    );
+    // Runs filtered with -t add their scenarios to the day's report.
+    const previous = existsSync(file)
+      ? (JSON.parse(readFileSync(file, "utf8")) as { scenarios?: Record<string, unknown> })
+      : {};
+    const scenarios = { ...(previous.scenarios ?? {}), ...report };
+    writeFileSync(file, `${JSON.stringify({ seeds: SEEDS, traffic, scenarios }, null, 2)}\n`);
   });
 
   it(
