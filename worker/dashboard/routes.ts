@@ -61,7 +61,7 @@ async function readLogin(c: Context<AdminEnv>): Promise<{ token: string; actor: 
       "body_too_large",
       "The login form is too large.",
     );
-  const text = await c.req.text();
+  const text = new TextDecoder().decode(await c.req.arrayBuffer());
   if (text.length > MAX_LOGIN_BYTES)
     throw new ApiError(
       413,
@@ -80,7 +80,7 @@ async function readLogin(c: Context<AdminEnv>): Promise<{ token: string; actor: 
 export function dashboardRoutes(auth: ReturnType<typeof adminAuth>): Hono<AdminEnv> {
   const routes = new Hono<AdminEnv>();
 
-  routes.get(
+  routes.use(
     "/dashboard",
     async (c, next) => {
       await next();
@@ -91,20 +91,17 @@ export function dashboardRoutes(auth: ReturnType<typeof adminAuth>): Hono<AdminE
       }
     },
     auth,
-    async (c) => {
-      const base = basePath(c, "/dashboard");
-      const token = adminToken(c);
-      const cookie = readCookie(c.req.header("cookie"), SESSION_COOKIE);
-      const claims = token && cookie ? await verifySession(token, cookie, Date.now()) : null;
-      const csrf = token && claims ? await csrfToken(token, claims.sid) : "";
-      const n = nonce();
-      return c.body(
-        dashboardPage({ base, csrf, actor: c.var.actor, nonce: n }),
-        200,
-        pageHeaders(n),
-      );
-    },
   );
+
+  routes.get("/dashboard", async (c) => {
+    const base = basePath(c, "/dashboard");
+    const token = adminToken(c);
+    const cookie = readCookie(c.req.header("cookie"), SESSION_COOKIE);
+    const claims = token && cookie ? await verifySession(token, cookie, Date.now()) : null;
+    const csrf = token && claims ? await csrfToken(token, claims.sid) : "";
+    const n = nonce();
+    return c.body(dashboardPage({ base, csrf, actor: c.var.actor, nonce: n }), 200, pageHeaders(n));
+  });
 
   routes.post("/session", async (c) => {
     const base = basePath(c, "/session");
