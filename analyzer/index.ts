@@ -12,7 +12,7 @@
  * Nothing here performs I/O or reads the clock; see docs/statistics.md.
  */
 export type { ArmData, MetricSums, SketchBins, Slice, SliceDim, WindowData } from "./window";
-export { ALL_VALUE, DEFAULT_SEGMENT, SLICE_DIMS, UNKNOWN_VALUE } from "./window";
+export { ALL_VALUE, DEFAULT_SEGMENT, fallbackValue, SLICE_DIMS, UNKNOWN_VALUE } from "./window";
 export type { MetricDefinition, MetricDefinitionInput, MetricStat } from "./metrics/definitions";
 export { DEFAULT_METRICS, MetricDefinitionSchema } from "./metrics/definitions";
 export type { VerdictKind, VerdictRecord } from "./metrics/verdict";

@@ -62,7 +62,7 @@ export interface VerdictRecord {
   /** The interval must lie beyond this value (and the estimate beyond `limit`) to fail. */
   failBar: number;
   method: string;
-  /** One line for humans, e.g. `latency_p95 on all: fail, canary/stable 1.31 [1.22, 1.41] beyond 1.2`. */
+  /** One line for humans, e.g. `latency_p95 on all: fail, canary/stable 1.31 [1.08, 1.6] entirely above the fail bar 1.05, estimate above the limit 1.2 (n 412 canary / 40102 stable)`. */
   reason: string;
 }
 
@@ -188,13 +188,13 @@ export function evaluateMetric(
   const verdict = judge(cmp.effect, def.direction, limit, failBar);
   const show = def.stat === "rate" && !relative ? pp : num;
   const effectText = `${relative ? "canary/stable" : "canary−stable"} ${show(cmp.effect.estimate)} [${show(cmp.effect.lower)}, ${show(cmp.effect.upper)}]`;
-  const limitText = `${def.direction === "higher_is_worse" ? "≤" : "≥"} ${show(limit)}`;
+  const side = def.direction === "higher_is_worse" ? "above" : "below";
   const why =
     verdict === "pass"
-      ? `within ${limitText}`
+      ? `inside the limit ${show(limit)}`
       : verdict === "fail"
-        ? `beyond ${show(failBar)} and estimate beyond ${limitText}`
-        : `interval straddles ${limitText}`;
+        ? `entirely ${side} the fail bar ${show(failBar)}, estimate ${side} the limit ${show(limit)}`
+        : `not conclusive against the limit ${show(limit)} (fail bar ${show(failBar)})`;
   return {
     ...base,
     verdict,
