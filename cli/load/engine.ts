@@ -7,7 +7,7 @@
  *
  * Uses Node's fetch (undici), whose global dispatcher keeps connections alive.
  */
-import { shapeHeaders, shapes, type TrafficMix } from "./mix";
+import { shapeHeaders, shapes, type RequestShape, type TrafficMix } from "./mix";
 import { summarize, type LoadSummary, type RequestResult } from "./stats";
 
 export interface LoadOptions {
@@ -20,8 +20,11 @@ export interface LoadOptions {
   mix: TrafficMix;
   /** Most requests in flight at once. */
   concurrency: number;
-  /** Requests per second (open loop); absent: closed loop at `concurrency`. */
-  rate?: number;
+  /**
+   * Requests per second (open loop), or a function read as the run goes (the
+   * demo shifts rate between scenarios); absent: closed loop at `concurrency`.
+   */
+  rate?: number | (() => number);
   /** Stop sending after this long... */
   durationMs?: number;
   /** ...or after this many requests (whichever comes first). */
@@ -32,11 +35,13 @@ export interface LoadOptions {
   prompt?: string;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
+  /** Extra headers per request, from its drawn shape (e.g. to steer a test origin). */
+  headersFor?: (shape: RequestShape) => Record<string, string>;
   /** Called at most every 100 ms and once at the end. */
   onProgress?: (p: { done: number; elapsedMs: number }) => void;
   /** Called for every finished request (e.g. for time series). */
   onResult?: (r: RequestResult) => void;
-  /** Stops sending; requests in flight are aborted. */
+  /** Stops sending; requests in flight finish (each under its timeout). */
   signal?: AbortSignal;
 }
 
@@ -91,7 +96,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadRun> {
   if (o.durationMs === undefined && o.count === undefined)
     throw new Error("runLoad needs a duration or a count");
   if (!(o.concurrency >= 1)) throw new Error("concurrency must be at least 1");
-  if (o.rate !== undefined && !(o.rate > 0)) throw new Error("rate must be above 0");
+  const rateNow = typeof o.rate === "function" ? o.rate : () => o.rate as number;
+  if (o.rate !== undefined && !(rateNow() > 0)) throw new Error("rate must be above 0");
   const target = new URL(o.path ?? "/v1/chat/completions", o.url).href;
   const timeoutMs = o.timeoutMs ?? 30_000;
   const next = shapes(o.mix, o.seed ?? 1);
@@ -142,13 +148,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadRun> {
           "content-type": "application/json",
           ...shapeHeaders(shape),
           ...o.headers,
+          ...o.headersFor?.(shape),
         },
         body: JSON.stringify({
           model: o.model,
           messages: [{ role: "user", content: prompt }],
           ...(shape.stream ? { stream: true } : {}),
         }),
-        signal: AbortSignal.any([stopper.signal, AbortSignal.timeout(timeoutMs)]),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       result.status = res.status;
       result.variant = res.headers.get("x-canary-variant");
@@ -173,12 +180,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadRun> {
     (o.count === undefined || issued < o.count) &&
     performance.now() < deadline;
 
+  // Rate mode: a token bucket filled at the current rate, at most one second deep.
+  let credit = 1;
+  let filledAt = started;
   while (moreToSend()) {
-    const due =
-      o.rate !== undefined
-        ? Math.floor(((performance.now() - started) / 1000) * o.rate) + 1
-        : Number.POSITIVE_INFINITY;
-    while (inFlight < o.concurrency && issued < due && moreToSend()) {
+    if (o.rate !== undefined) {
+      const now = performance.now();
+      const r = Math.max(0, rateNow());
+      credit = Math.min(Math.max(1, r), credit + ((now - filledAt) / 1000) * r);
+      filledAt = now;
+    }
+    while (inFlight < o.concurrency && (o.rate === undefined || credit >= 1) && moreToSend()) {
+      credit -= 1;
       issued += 1;
       inFlight += 1;
       void one().finally(() => {
@@ -189,9 +202,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadRun> {
     progress();
     // Sleep until a request finishes or the next one is due (rate mode), at
     // most 100 ms so the deadline and progress stay current.
+    const r = o.rate !== undefined ? rateNow() : 0;
     const untilDue =
-      o.rate !== undefined && inFlight < o.concurrency
-        ? Math.max(0, ((issued / o.rate) * 1000 - (performance.now() - started)) | 0)
+      o.rate !== undefined && inFlight < o.concurrency && r > 0
+        ? Math.max(1, Math.ceil(((1 - credit) / r) * 1000))
         : 100;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, Math.min(100, untilDue));
