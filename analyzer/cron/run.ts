@@ -27,6 +27,7 @@ import {
   type AnalyzerHealth,
 } from "../store/runs";
 import { readWindow } from "../store/window-reader";
+import type { DecisionSink } from "./mlflow";
 import type { Notifier } from "./notify";
 
 export interface RunDeps {
@@ -36,6 +37,8 @@ export interface RunDeps {
   now: () => number;
   policy?: PolicyInput;
   notify: Notifier;
+  /** Optional export of every decision (MLflow, `cron/mlflow.ts`); never throws. */
+  exportDecision?: DecisionSink;
 }
 
 export interface RouteOutcome {
@@ -203,6 +206,7 @@ async function judgeRoute(
       policy: d.policy ?? null,
     }),
   });
+  await deps.exportDecision?.({ at: now, route, decision: d, applied });
   if (d.notify)
     await deps.notify({
       routeId: route.id,
