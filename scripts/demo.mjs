@@ -47,6 +47,8 @@ const MODE = SHORT ? "short" : "full";
 const RATE = Number(args.rate ?? 45);
 /** Seconds of traffic before an unfinished scenario counts as failed. */
 const DEADLINE_S = SHORT ? 90 : 300;
+/** Seconds of warm-up traffic on a route nobody judges. */
+const WARMUP_S = 5;
 /** Seconds between analyzer runs. */
 const TICK_S = 3;
 /** Seconds of traffic a scenario keeps after its end state, to show what follows. */
@@ -86,6 +88,24 @@ async function loadTools(/** @type {string} */ dir) {
   /** @type {DemoTools} */
   const tools = await import(outfile);
   return tools;
+}
+
+/**
+ * `startStack`, retried when wrangler dev lost a race for a port (two stacks
+ * starting at once both pick the inspector's default port).
+ * @param {Parameters<typeof startStack>[0]} opts
+ * @returns {ReturnType<typeof startStack>}
+ */
+async function startStackWithRetry(opts) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStack(opts);
+    } catch (e) {
+      if (attempt >= 4 || !/Address already in use/.test(String(e))) throw e;
+      log(`  wrangler dev lost a port race; retrying (${attempt}/3)`);
+      await new Promise((r) => setTimeout(r, 2000 * attempt));
+    }
+  }
 }
 
 /**
@@ -188,9 +208,11 @@ async function main() {
     const timing = {
       steps: SHORT ? [50, 100] : [40, 70, 100],
       minStepDurationMs: SHORT ? 8_000 : 20_000,
-      // Short mode: the 100% step is a time-only bake; otherwise it waits for
-      // samples, which its window (from the next whole minute) must hold.
-      minCanarySamples: SHORT ? 0 : 150,
+      minCanarySamples: SHORT ? 50 : 150,
+      // The healthy route's 100% step: in short mode a time-only bake, since
+      // its window (from the next whole minute) would otherwise add up to a
+      // minute. Its earlier steps wait for their verdicts anyway.
+      bakeSamples: SHORT ? 0 : 150,
       plannedSamples: 500,
       startedAt: new Date(Math.floor(Date.now() / MINUTE) * MINUTE).toISOString(),
     };
@@ -205,11 +227,21 @@ async function main() {
           timeoutMs: 5_000,
         },
       ],
-      routes: SCENARIOS.map((s) => s.route(origins, timing)),
+      routes: [
+        ...SCENARIOS.map((s) => s.route(origins, timing)),
+        // Stable only, never judged: warms the edge, queue and D1 up before
+        // the scenarios' windows collect anything.
+        {
+          id: "warmup",
+          models: ["demo-warmup"],
+          stable: { id: "warmup-v1", originUrl: `${origins.front}/healthy-stable`, model: "m" },
+          weight: 0,
+        },
+      ],
     };
 
     log(`llm-canary demo (${MODE}): state in ${stateDir}, report to ${outDir}`);
-    const stack = await startStack({
+    const stack = await startStackWithRetry({
       port: await freePort(),
       stateDir,
       config,
@@ -220,6 +252,17 @@ async function main() {
     log(
       `  steps ${timing.steps.join("% → ")}%, each held ≥ ${timing.minStepDurationMs / 1000} s; analyzer every ${TICK_S} s; ${RATE} req/s over the active scenarios\n`,
     );
+
+    await tools.runLoad({
+      url: stack.url,
+      model: "demo-warmup",
+      mix: { countries: [], cohorts: [], classes: [], users: 0, streamShare: 0.2 },
+      rate: RATE,
+      concurrency: 128,
+      durationMs: WARMUP_S * 1000,
+      timeoutMs: 15_000,
+    });
+    log(`  warmed up for ${WARMUP_S} s`);
 
     /** @type {import("./demo/report.mjs").ScenarioRun[]} */
     const runs = SCENARIOS.map((scenario) => ({
@@ -374,7 +417,7 @@ async function main() {
 
     const notes = [
       `Origin latencies are log-normal (sigma ${LATENCY_SIGMA}) around a median of ${BASE_LATENCY_MS} ms; the slow canary's median is 30% higher; India is 3× slower on both regional releases, Brazil 2× slower on the regional canary only.`,
-      `Policy per route: steps ${timing.steps.join(", ")}; minStepDurationMs ${timing.minStepDurationMs}; minCanarySamples ${timing.minCanarySamples}; plannedSamples ${timing.plannedSamples}; the slow route sends every answer to the moderation evaluator, and the analyzer's default checks include toxicity (critical).`,
+      `Policy per route: steps ${timing.steps.join(", ")}; minStepDurationMs ${timing.minStepDurationMs}; minCanarySamples ${timing.minCanarySamples} (healthy: ${timing.bakeSamples}); plannedSamples ${timing.plannedSamples}; the slow route sends every answer to the moderation evaluator, and the analyzer's default checks include toxicity (critical).`,
       `The analyzer ran every ${TICK_S} s through wrangler dev's /__scheduled; windows follow real time, so a step that starts mid-minute is judged from the next whole minute.`,
       `Observed canary share is what clients saw (x-canary-variant); a canary that failed over counts as stable there.`,
     ];

@@ -46,6 +46,7 @@ export const BASE_LATENCY_MS = 1000;
 /**
  * @typedef {{ front: string, moderation: string }} Origins
  * @typedef {{ steps: number[], minStepDurationMs: number, minCanarySamples: number,
+ *   bakeSamples: number,
  *   plannedSamples: number, startedAt: string }} Timing
  */
 
@@ -59,11 +60,14 @@ function rollout(t) {
   };
 }
 
-/** @param {Timing} t */
-function policy(t) {
+/**
+ * @param {Timing} t
+ * @param {number} [minCanarySamples]
+ */
+function policy(t, minCanarySamples = t.minCanarySamples) {
   return {
     minStepDurationMs: t.minStepDurationMs,
-    minCanarySamples: t.minCanarySamples,
+    minCanarySamples,
     plannedSamples: t.plannedSamples,
   };
 }
@@ -123,7 +127,7 @@ export const SCENARIOS = [
       segments: [{ name: "internal-dogfood", match: { cohorts: ["internal"] }, weight: 100 }],
       state: "active",
       rollout: rollout(t),
-      policy: policy(t),
+      policy: policy(t, t.bakeSamples),
     }),
   },
   {
