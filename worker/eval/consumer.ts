@@ -5,8 +5,9 @@
  * scores), then write samples, scores and their rollups in one transaction.
  *
  * Ack rules: an invalid job never heals and samples are best effort, so it is
- * logged and acked. Only a D1 failure retries the batch (with backoff); an
- * evaluator's failure never does, and never blocks anything else.
+ * logged and acked. Only a D1 failure or an unreadable config retries the
+ * batch (with backoff); an evaluator's failure never does, and never blocks
+ * anything else.
  */
 import { drizzle } from "drizzle-orm/d1";
 import type { Evaluator } from "../../contracts/config";
@@ -82,7 +83,13 @@ export async function consumeEvalJobs(
   if (jobs.length === 0) return;
   const db = drizzle(env.DB);
   const cfg = await getRoutingConfig(env.CONFIG, now);
-  const evaluators = new Map<string, Evaluator>((cfg?.evaluators ?? []).map((e) => [e.name, e]));
+  if (cfg === null) {
+    // Without a config there are no evaluators to call; try again rather than record misses.
+    console.error({ msg: "evals: no routing config, retrying batch", count: jobs.length });
+    for (const { msg } of jobs) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
+    return;
+  }
+  const evaluators = new Map<string, Evaluator>((cfg.evaluators ?? []).map((e) => [e.name, e]));
   const deps: RunDeps = {
     evaluators,
     secret: secretOf(env),
