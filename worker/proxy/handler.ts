@@ -21,6 +21,7 @@ import type { AppEnv } from "../types";
 import { downstreamHeaders, upstreamHeaders } from "./headers";
 import { readJsonBody } from "./body";
 import { relayBody, type RelayResult } from "./relay";
+import { scrubBody, scrubHeaders } from "./scrub";
 import { CircuitBreaker } from "./circuit";
 import { callUpstream, canFailOver, type UpstreamResult } from "./upstream";
 
@@ -195,22 +196,24 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     return h;
   };
 
+  // Origin keys this request injected: never relayed back, even if an origin echoes them.
+  const keys = [plan.release, plan.stable].flatMap((r) => apiKeyFor(c.env, r) ?? []);
   if (!result.ok) {
-    const response = failureResponse(result, plan, failover);
+    const response = failureResponse(result, plan, failover, keys);
     variantHeaders(response.headers);
     record(observe(response.status, result.ttfbMs, null));
     return response;
   }
 
   const origin = result.response;
-  const headers = variantHeaders(downstreamHeaders(origin.headers));
+  const headers = variantHeaders(scrubHeaders(downstreamHeaders(origin.headers), keys));
   if (!origin.body) {
     record(observe(origin.status, result.ttfbMs, null));
     return new Response(null, { status: origin.status, headers });
   }
   const ttfbMs = result.ttfbMs;
   const sse = (origin.headers.get("content-type") ?? "").includes("text/event-stream");
-  const relayed = relayBody(origin.body, {
+  const relayed = relayBody(scrubBody(origin.body, keys), {
     sse,
     idleTimeoutMs: config.settings.streamIdleTimeoutMs,
     abort: result.abort,
@@ -225,6 +228,7 @@ function failureResponse(
   result: Extract<UpstreamResult, { ok: false }>,
   plan: RoutePlan,
   failover: boolean,
+  keys: readonly string[],
 ): Response {
   console.error(
     JSON.stringify({
@@ -237,9 +241,10 @@ function failureResponse(
   );
   if (result.response && (result.errorClass === "http_4xx" || result.errorClass === "http_429")) {
     // The origin's own 4xx answer is about the client's request: pass it on.
-    return new Response(result.response.body, {
+    const body = result.response.body ? scrubBody(result.response.body, keys) : null;
+    return new Response(body, {
       status: result.response.status,
-      headers: downstreamHeaders(result.response.headers),
+      headers: scrubHeaders(downstreamHeaders(result.response.headers), keys),
     });
   }
   const code =

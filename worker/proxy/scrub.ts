@@ -1,0 +1,134 @@
+/**
+ * Keeps the origin API keys the edge injects out of everything it relays
+ * back to clients. An origin that echoes request headers (a debug endpoint,
+ * an error message quoting the key it was given) must not hand the key to
+ * whoever sent the request: each occurrence becomes `[redacted]`.
+ *
+ * Incremental and byte-based, so a key split across chunks (or a multi-byte
+ * character split anywhere) is still caught. Only trailing bytes that could
+ * be the start of a key are held back for the next chunk; a stream of SSE
+ * events, which end in newlines, still flows chunk by chunk.
+ */
+
+const MASK = new TextEncoder().encode("[redacted]");
+const EMPTY = new Uint8Array(0);
+
+/** Keys shorter than this are not scrubbed: they would mask ordinary text. */
+export const MIN_SECRET_LENGTH = 8;
+
+export class SecretScrubber {
+  private readonly secrets: Uint8Array[];
+  private held: Uint8Array = EMPTY;
+
+  constructor(secrets: readonly string[]) {
+    const encoder = new TextEncoder();
+    this.secrets = [...new Set(secrets)]
+      .filter((s) => s.length >= MIN_SECRET_LENGTH)
+      .map((s) => encoder.encode(s));
+  }
+
+  /** Whether there is anything to scrub at all. */
+  get active(): boolean {
+    return this.secrets.length > 0;
+  }
+
+  /**
+   * The bytes of `chunk` (after anything held before) that can be passed on
+   * now, keys masked.
+   *
+   * @example
+   * const s = new SecretScrubber(["sk-secret-123"]);
+   * s.push(bytes("key: sk-sec")); // "key: " (the rest might be the key)
+   * s.push(bytes("ret-123\n")); // "[redacted]\n"
+   */
+  push(chunk: Uint8Array): Uint8Array {
+    if (!this.active) return chunk;
+    const buf = this.held.byteLength === 0 ? chunk : concat([this.held, chunk]);
+    const { out, rest } = this.scan(buf, false);
+    this.held = rest;
+    return out;
+  }
+
+  /** Whatever is still held back, at the end of the body. */
+  flush(): Uint8Array {
+    const { out } = this.scan(this.held, true);
+    this.held = EMPTY;
+    return out;
+  }
+
+  private scan(buf: Uint8Array, final: boolean): { out: Uint8Array; rest: Uint8Array } {
+    const parts: Uint8Array[] = [];
+    let from = 0;
+    let i = 0;
+    while (i < buf.byteLength) {
+      const left = buf.byteLength - i;
+      const key = this.secrets.find(
+        (s) => left >= s.byteLength && matchAt(buf, i, s, s.byteLength),
+      );
+      if (key) {
+        parts.push(buf.subarray(from, i), MASK);
+        i += key.byteLength;
+        from = i;
+        continue;
+      }
+      if (!final && this.secrets.some((s) => left < s.byteLength && matchAt(buf, i, s, left))) {
+        // The tail may be the start of a key: keep it for the next chunk.
+        parts.push(buf.subarray(from, i));
+        return { out: concat(parts), rest: buf.slice(i) };
+      }
+      i += 1;
+    }
+    parts.push(buf.subarray(from));
+    return { out: concat(parts), rest: EMPTY };
+  }
+}
+
+function matchAt(buf: Uint8Array, at: number, s: Uint8Array, n: number): boolean {
+  for (let k = 0; k < n; k++) if (buf[at + k] !== s[k]) return false;
+  return true;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const nonEmpty = parts.filter((p) => p.byteLength > 0);
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
+  const out = new Uint8Array(nonEmpty.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of nonEmpty) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
+/** An origin body with the keys masked (the body itself when there are none). */
+export function scrubBody(
+  body: ReadableStream<Uint8Array>,
+  secrets: readonly string[],
+): ReadableStream<Uint8Array> {
+  const scrubber = new SecretScrubber(secrets);
+  if (!scrubber.active) return body;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        const out = scrubber.push(chunk);
+        if (out.byteLength > 0) controller.enqueue(out);
+      },
+      flush(controller) {
+        const out = scrubber.flush();
+        if (out.byteLength > 0) controller.enqueue(out);
+      },
+    }),
+  );
+}
+
+/** Masks the keys in header values, in place. */
+export function scrubHeaders(headers: Headers, secrets: readonly string[]): Headers {
+  const keys = secrets.filter((s) => s.length >= MIN_SECRET_LENGTH);
+  const changed: Array<[string, string]> = [];
+  headers.forEach((value, name) => {
+    const masked = keys.reduce((v, k) => v.replaceAll(k, "[redacted]"), value);
+    if (masked !== value) changed.push([name, masked]);
+  });
+  for (const [name, value] of changed) headers.set(name, value);
+  return headers;
+}
