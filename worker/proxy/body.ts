@@ -1,10 +1,57 @@
 /**
  * Reading the client's request body safely: the size limit is enforced from
  * `content-length` before reading and again while reading (chunked bodies),
- * bytes must be valid UTF-8 and the text valid JSON. Every failure is an
- * OpenAI-shaped 4xx before any upstream call.
+ * bytes must be valid UTF-8, the text valid JSON nested at most 64 levels
+ * deep, and the fields the edge itself reads must have their OpenAI types.
+ * Every failure is an OpenAI-shaped 4xx before any upstream call.
  */
+import { z } from "zod";
+import { describeIssues } from "../../contracts/config";
 import { ApiError } from "../errors";
+
+/** Deeper JSON is refused: no OpenAI request needs it, and it can exhaust a parser's stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Types of the request fields the edge reads (routing, prompt hashing,
+ * sampling); all other fields are the origin's business. `model` is checked
+ * by the proxy itself.
+ */
+const RequestFieldsSchema = z.looseObject({
+  stream: z.boolean().nullish(),
+  messages: z.array(z.looseObject({})).nullish(),
+  // Completions: text or tokens; Responses: a prompt template reference.
+  prompt: z.union([z.string(), z.array(z.unknown()), z.looseObject({})]).nullish(),
+  input: z.union([z.string(), z.array(z.unknown())]).nullish(),
+  instructions: z.string().nullish(),
+  user: z.string().nullish(),
+  safety_identifier: z.string().nullish(),
+  stream_options: z.looseObject({}).nullish(),
+  response_format: z.looseObject({}).nullish(),
+});
+
+/**
+ * Deepest nesting of arrays and objects in JSON text, without parsing it.
+ *
+ * @example
+ * jsonDepth('{"a":[1,{"b":2}]}'); // 3
+ */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
 
 export async function readJsonBody(
   req: Request,
@@ -34,6 +81,14 @@ export async function readJsonBody(
       "The request body is not valid UTF-8.",
     );
   }
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw new ApiError(
+      400,
+      "invalid_request_error",
+      "invalid_json",
+      `The request body is nested more than ${MAX_JSON_DEPTH} levels deep.`,
+    );
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -51,6 +106,15 @@ export async function readJsonBody(
       "invalid_request_error",
       "invalid_body",
       "The request body must be a JSON object.",
+    );
+  }
+  const fields = RequestFieldsSchema.safeParse(value);
+  if (!fields.success) {
+    throw new ApiError(
+      400,
+      "invalid_request_error",
+      "invalid_type",
+      describeIssues(fields.error).join("; "),
     );
   }
   return value as Record<string, unknown>;
