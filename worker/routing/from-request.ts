@@ -6,10 +6,17 @@
  */
 import type { RequestFacts } from "./facts";
 
-const TOKEN = /^[\x21-\x7e]{1,256}$/;
+const TOKEN = /^[\x21-\x7e]+$/;
 
-function clean(value: string | null | undefined): string | null {
-  return typeof value === "string" && TOKEN.test(value) ? value : null;
+/**
+ * Longest value kept per fact: what an outcome event (and a feedback token)
+ * can carry. A longer value would make the request's outcome invalid, and
+ * the outcome would be lost to the dead-letter queue.
+ */
+const MAX = { user: 256, dim: 128, geo: 8 } as const;
+
+function clean(value: string | null | undefined, max: number = MAX.user): string | null {
+  return typeof value === "string" && value.length <= max && TOKEN.test(value) ? value : null;
 }
 
 /** Parses `x-canary-geo: country=DE; continent=EU; colo=FRA; region=Bavaria`. */
@@ -20,7 +27,11 @@ export function parseGeoOverride(
   if (!header || header.length > 512) return out;
   for (const part of header.split(/[;,]/)) {
     const [k, v] = part.split("=").map((s) => s.trim());
-    if ((k === "country" || k === "continent" || k === "colo" || k === "region") && v && clean(v))
+    if (
+      (k === "country" || k === "continent" || k === "colo" || k === "region") &&
+      v &&
+      clean(v, k === "region" ? MAX.dim : MAX.geo)
+    )
       out[k] = v;
   }
   return out;
@@ -41,17 +52,17 @@ export function requestFacts(
         ? body.safety_identifier
         : null;
   return {
-    country: geo.country ?? clean(cf.country as string | undefined),
-    continent: geo.continent ?? clean(cf.continent),
+    country: geo.country ?? clean(cf.country as string | undefined, MAX.geo),
+    continent: geo.continent ?? clean(cf.continent, MAX.geo),
     region:
       geo.region ?? (typeof cf.region === "string" && cf.region.length <= 128 ? cf.region : null),
-    colo: geo.colo ?? clean(cf.colo),
-    cohort: clean(req.headers.get("x-canary-cohort")),
+    colo: geo.colo ?? clean(cf.colo, MAX.geo),
+    cohort: clean(req.headers.get("x-canary-cohort"), MAX.dim),
     userKey: clean(req.headers.get("x-canary-user")) ?? clean(bodyUser),
     path,
     model: typeof body.model === "string" ? body.model : "",
     stream: body.stream === true,
-    requestClass: clean(req.headers.get("x-request-class")),
+    requestClass: clean(req.headers.get("x-request-class"), MAX.dim),
     header: (name) => req.headers.get(name),
   };
 }
