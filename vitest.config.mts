@@ -5,6 +5,8 @@
  *   (`test/integration/**`), against simulated origins started by globalSetup.
  * - e2e: Node tests that drive the whole local stack from outside
  *   (`test/e2e/**`), e.g. with the official `openai` client.
+ * `test/resilience/` (faults, bad input, attacks, load) runs in workers, except
+ * the soak and the raw-socket tests, which drive the whole stack from Node in e2e.
  */
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -41,15 +43,19 @@ export default defineConfig({
           name: "workers",
           // Generous: the suite shares two cores with workerd and the origins.
           testTimeout: 30_000,
-          include: ["test/integration/**/*.test.ts"],
-          globalSetup: ["./test/setup/origins.global.ts"],
+          include: ["test/integration/**/*.test.ts", "test/resilience/**/*.test.ts"],
+          exclude: ["test/resilience/{soak,sockets}.test.ts"],
+          globalSetup: [
+            "./test/setup/origins.global.ts",
+            "./test/resilience/setup/decoy.global.ts",
+          ],
           setupFiles: ["./test/setup/apply-migrations.ts"],
         },
       },
       {
         test: {
           name: "e2e",
-          include: ["test/e2e/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts", "test/resilience/{soak,sockets}.test.ts"],
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,
