@@ -21,7 +21,9 @@ llm-canary is running at ${stack.url}
     -H 'x-canary-user: alice' -H 'x-canary-geo: country=DE' \\
     -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}' -i
 
+  Dashboard: ${stack.url}/admin/dashboard (sign in with the admin token)
   Admin token (local only): ${LOCAL_VARS.ADMIN_TOKEN}
+  CLI: LLM_CANARY_URL=${stack.url} LLM_CANARY_TOKEN=${LOCAL_VARS.ADMIN_TOKEN} npx llm-canary status
   The analyzer runs every minute; trigger it now with: curl '${stack.url}/__scheduled'
   State: ${stack.stateDir} (delete it to start fresh). Ctrl-C stops everything.
 `);
