@@ -1,0 +1,60 @@
+// @ts-check
+/**
+ * Bundles under test: the Worker exactly as `wrangler deploy` would upload
+ * it (`--dry-run --outdir`), the analyzer harness Worker and the synthetic
+ * traffic module (esbuild, like the CLI).
+ */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { build } from "esbuild";
+
+const run = promisify(execFile);
+
+/**
+ * @param {string} root
+ * @param {string} outdir
+ * @returns {Promise<string>} the bundle's entry file
+ */
+export async function buildRouter(root, outdir) {
+  await run(
+    join(root, "node_modules", ".bin", "wrangler"),
+    ["deploy", "--dry-run", "--outdir", outdir],
+    {
+      cwd: root,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  return join(outdir, "index.js");
+}
+
+/**
+ * @param {string} root
+ * @param {string} outdir
+ */
+export async function buildHarness(root, outdir) {
+  const harness = join(outdir, "harness.mjs");
+  const traffic = join(outdir, "traffic.mjs");
+  await build({
+    entryPoints: [join(root, "bench", "workers", "harness.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    outfile: harness,
+    logLevel: "warning",
+  });
+  await build({
+    entryPoints: [join(root, "bench", "workers", "traffic.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    outfile: traffic,
+    logLevel: "warning",
+  });
+  return { harness, traffic };
+}

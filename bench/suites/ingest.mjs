@@ -1,0 +1,77 @@
+// @ts-check
+/**
+ * Ingest throughput: the router bundle's queue handler (the real outcome
+ * consumer) fed batches of 100 valid outcome events through Miniflare, into
+ * local D1 (outcomes plus rollups, one transaction per batch). Sequential
+ * batches, then several in flight, as the platform's consumer concurrency
+ * would deliver them.
+ */
+import { spread } from "../lib/stats.mjs";
+
+/**
+ * @param {{ mf: import("miniflare").Miniflare, traffic: typeof import("../workers/traffic").syntheticOutcomes,
+ *   batches: number, concurrency: number[], rounds: number, log: (s: string) => void }} o
+ */
+export async function ingest(o) {
+  const worker = await o.mf.getWorker();
+  const db = await o.mf.getD1Database("DB");
+  const to = Date.now();
+  let seq = 0;
+  /** @param {number} n */
+  const batch = (n) => {
+    const id = `ingest-${seq++}`;
+    const events = o.traffic(
+      {
+        n,
+        from: to - 3_600_000,
+        to,
+        seed: seq,
+        routeId: "bench",
+        stableId: "bench-stable",
+        canaryId: "bench-canary",
+        canaryShare: 0.05,
+        idPrefix: id,
+      },
+      0,
+      n,
+    );
+    return events.map((body, i) => ({
+      id: `${id}-${i}`,
+      timestamp: new Date(),
+      attempts: 1,
+      body,
+    }));
+  };
+  // Warm-up.
+  await worker.queue("llm-canary-outcomes", batch(100));
+  /** @type {Record<string, unknown>} */
+  const out = {};
+  for (const c of o.concurrency) {
+    /** @type {number[]} */
+    const rates = [];
+    let acked = 0;
+    let sent = 0;
+    for (let r = 0; r < o.rounds; r++) {
+      const work = Array.from({ length: o.batches }, () => batch(100));
+      sent += work.length * 100;
+      const t0 = performance.now();
+      let next = 0;
+      const lane = async () => {
+        while (next < work.length) {
+          const b = /** @type {ReturnType<typeof batch>} */ (work[next++]);
+          const res = await worker.queue("llm-canary-outcomes", b);
+          acked += res.ackAll ? b.length : (res.explicitAcks?.length ?? 0);
+        }
+      };
+      await Promise.all(Array.from({ length: c }, lane));
+      const seconds = (performance.now() - t0) / 1000;
+      rates.push((o.batches * 100) / seconds);
+      o.log(
+        `    ${c} batch(es) in flight, round ${r + 1}/${o.rounds}: ${rates.at(-1)?.toFixed(0)} events/s`,
+      );
+    }
+    out[String(c)] = { eventsPerSecond: spread(rates), sent, acked };
+  }
+  const stored = await db.prepare("SELECT count(*) AS n FROM outcomes").first();
+  return { byConcurrency: out, storedRows: Number(stored?.n ?? 0), batchSize: 100 };
+}
