@@ -12,6 +12,8 @@ export default tseslint.config(
       "worker/env.d.ts",
       "migrations",
       "test-results",
+      "dist",
+      "demo-results",
     ],
   },
   js.configs.recommended,
