@@ -50,6 +50,7 @@ export default tseslint.config(
         Buffer: "readonly",
         fetch: "readonly",
         AbortController: "readonly",
+        AbortSignal: "readonly",
         TextEncoder: "readonly",
         TextDecoder: "readonly",
         performance: "readonly",
