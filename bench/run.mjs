@@ -382,6 +382,7 @@ async function main() {
                 check: CFG.check,
                 slice: 25_000,
                 repeats: CFG.repeats,
+                budgetMs: QUICK ? 10_000 : 30_000,
                 log,
               }),
             };

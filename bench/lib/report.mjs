@@ -187,8 +187,10 @@ export function targetRows(r) {
       met: best > 5000,
       gap: best > 5000 ? "" : `short by ${f(5000 - best, 0)} events/s`,
       cause:
-        "Each batch is one D1 transaction: 100 outcome rows, then rollups for 5 dimensions × every metric, " +
-        "recomputed from the batch's rows in SQL, plus sketch bins.",
+        "Each batch is one D1 transaction: 100 outcome rows, then rollups for 5 dimensions × every metric " +
+        "(recomputed from the batch's rows in SQL, once for sums and once for sketch bins) upserted into " +
+        `rollup_metrics and rollup_bins; this run's ${ing.storedRows} events left ${ing.rollupMetricsRows} + ` +
+        `${ing.rollupBinsRows} rollup rows (events spread over one hour), i.e. dozens of row writes per event.`,
     });
   }
   const an = s.analyzer?.results;

@@ -147,12 +147,16 @@ export async function startRouter(o) {
  * @param {{ root: string, origins: Origins, cpus: string | null }} o
  */
 export async function startBare(o) {
+  // The router's compatibility date and flags, so runtime features (such as
+  // nodejs_compat's AsyncLocalStorage) cost both the same.
+  const { compatibilityDate, compatibilityFlags } = await projectWorkerOptions(o.root);
   return startWorker({
     name: "bare",
     scriptPath: join(o.root, "bench", "workers", "passthrough.mjs"),
     cpus: o.cpus,
     options: {
-      compatibilityDate: "2026-04-01",
+      compatibilityDate,
+      compatibilityFlags,
       bindings: { ORIGIN: o.origins.stable.url, ORIGIN_SLOW: o.origins.slowStable.url },
     },
   });
@@ -191,18 +195,26 @@ export async function startPortkey(o) {
   } catch {
     /* version unknown */
   }
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  try {
-    const child = await spawnReady(process.execPath, [server, `--port=${port}`, "--headless"], {
-      cwd: peers,
-      ready: /Ready for connections|running at/i,
-      cpus: o.cpus,
-      timeoutMs: 30_000,
-    });
-    return { url: `http://127.0.0.1:${port}`, pid: child.pid, version, stop: child.stop };
-  } catch (e) {
-    return { error: `Portkey gateway did not start: ${String(e).split("\n")[0]}` };
+  let last = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    try {
+      const child = await spawnReady(process.execPath, [server, `--port=${port}`, "--headless"], {
+        cwd: peers,
+        ready: /Ready for connections|running at/i,
+        cpus: o.cpus,
+        timeoutMs: 30_000,
+      });
+      return { url: `http://127.0.0.1:${port}`, pid: child.pid, version, stop: child.stop };
+    } catch (e) {
+      // The error carries the process's last lines; keep the most telling one.
+      const lines = String(e)
+        .split("\n")
+        .filter((l) => l.trim());
+      last = lines.find((l) => /error|EADDRINUSE|cannot/i.test(l)) ?? lines.at(-1) ?? String(e);
+    }
   }
+  return { error: `Portkey gateway did not start (3 attempts): ${last.slice(0, 300)}` };
 }
 
 /**

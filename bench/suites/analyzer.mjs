@@ -10,18 +10,32 @@
  * events: the real ingest path and the directly computed rollups must leave
  * identical rollup tables.
  */
+import http from "node:http";
 import { median, rotation, spread } from "../lib/stats.mjs";
 
 /**
+ * POST on a fresh connection (workerd may close a kept-alive connection after
+ * a long request, and a request sent on it would be lost).
  * @template [T=unknown]
  * @param {string} url
  * @returns {Promise<T>}
  */
-async function call(url) {
-  const res = await fetch(url, { method: "POST" });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${text.slice(0, 500)}`);
-  return /** @type {T} */ (JSON.parse(text));
+function call(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (text += c));
+      res.on("end", () => {
+        if (res.statusCode !== 200)
+          reject(new Error(`${url}: ${res.statusCode} ${text.slice(0, 500)}`));
+        else resolve(/** @type {T} */ (JSON.parse(text)));
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 /** @param {string} url */
@@ -38,7 +52,7 @@ export const dbName = (n) => `DB_${n}`;
 
 /**
  * @param {{ url: string, sizes: number[], check: number, slice: number, repeats: number,
- *   log: (s: string) => void }} o
+ *   budgetMs: number, log: (s: string) => void }} o
  */
 export async function analyzer(o) {
   const to = Math.floor(Date.now() / 60_000) * 60_000;
@@ -82,9 +96,17 @@ export async function analyzer(o) {
   const raw = Object.fromEntries(o.sizes.map((n) => [String(n), []]));
   /** @type {Record<string, number[]>} */
   const readOnly = Object.fromEntries(o.sizes.map((n) => [String(n), []]));
-  for (const n of o.sizes) await call(`${o.url}/analyze?${q({ db: dbName(n), n })}`);
+  // Repeats per size within a time budget: a size whose one call takes
+  // seconds gets fewer (at least 3) rounds than one that takes milliseconds.
+  /** @type {Record<string, number>} */
+  const quota = {};
+  for (const n of o.sizes) {
+    const first = await timed(`${o.url}/analyze?${q({ db: dbName(n), n })}`);
+    quota[String(n)] = Math.max(3, Math.min(o.repeats, Math.floor(o.budgetMs / 2 / first)));
+  }
   for (let r = 0; r < o.repeats; r++) {
     for (const n of rotation(o.sizes, r)) {
+      if (r >= (quota[String(n)] ?? 0)) continue;
       raw[String(n)]?.push(await timed(`${o.url}/analyze?${q({ db: dbName(n), n })}`));
       readOnly[String(n)]?.push(await timed(`${o.url}/read?${q({ db: dbName(n), n })}`));
     }

@@ -72,6 +72,13 @@ export async function ingest(o) {
     }
     out[String(c)] = { eventsPerSecond: spread(rates), sent, acked };
   }
-  const stored = await db.prepare("SELECT count(*) AS n FROM outcomes").first();
-  return { byConcurrency: out, storedRows: Number(stored?.n ?? 0), batchSize: 100 };
+  const count = async (/** @type {string} */ table) =>
+    Number((await db.prepare(`SELECT count(*) AS n FROM ${table}`).first())?.n ?? 0);
+  return {
+    byConcurrency: out,
+    batchSize: 100,
+    storedRows: await count("outcomes"),
+    rollupMetricsRows: await count("rollup_metrics"),
+    rollupBinsRows: await count("rollup_bins"),
+  };
 }
