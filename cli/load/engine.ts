@@ -75,10 +75,15 @@ async function readStream(
 }
 
 function errorText(e: unknown): string {
-  const err = e as { name?: string; cause?: { code?: string }; message?: string };
+  const err = e as {
+    name?: string;
+    message?: string;
+    cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> };
+  };
   if (err?.name === "TimeoutError") return "timeout";
   if (err?.name === "AbortError") return "aborted";
-  return err?.cause?.code ?? err?.message ?? String(e);
+  const cause = err?.cause;
+  return cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? err?.message ?? String(e);
 }
 
 /**
