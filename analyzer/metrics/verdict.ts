@@ -26,7 +26,10 @@ import { num, pp } from "./format";
 export type VerdictKind = "pass" | "fail" | "inconclusive" | "insufficient";
 
 export interface VerdictSettings {
-  /** Two-sided level of the interval (after any multiplicity split). */
+  /**
+   * Error probability of each one-sided claim (fail or pass), after any
+   * multiplicity split; the interval is two-sided with each side at alpha.
+   */
   alpha: number;
   /** Sample size of the smaller arm where the intervals are tightest. */
   planned: number;
@@ -100,7 +103,11 @@ function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Compa
   const kind: MeanKind = def.stat === "rate" ? "rate" : "mean";
   const stable = armMoments(metricSums(slice.stable, def.source), kind);
   const canary = armMoments(metricSums(slice.canary, def.source), kind);
-  const cs = { alpha: s.alpha, planned: s.planned };
+  // Each verdict claims one side (fail: the bad side, pass: the good side).
+  // The asymptotic boundary is symmetric, so the two-sided sequence at 2α
+  // errs on each side with probability α (up to the negligible chance of
+  // crossing both). Quantile bounds are exact and already one-sided at α.
+  const cs = { alpha: Math.min(0.5, 2 * s.alpha), planned: s.planned };
   const effect =
     stable && canary
       ? relative
@@ -114,8 +121,8 @@ function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Compa
     canaryEstimate: canary?.mean ?? null,
     effect,
     method: relative
-      ? "asymptotic normal-mixture confidence sequence on the log ratio (delta method)"
-      : "asymptotic normal-mixture confidence sequence on the difference",
+      ? "asymptotic normal-mixture confidence sequence on the log ratio (delta method), each side at alpha"
+      : "asymptotic normal-mixture confidence sequence on the difference, each side at alpha",
   };
 }
 

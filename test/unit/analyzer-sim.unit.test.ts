@@ -50,6 +50,7 @@ function run(sc: Scenario, hit: (r: SimResult) => boolean): Tally {
     tally.rollbackAt = { median: at[Math.floor(at.length / 2)] ?? 0, max: at[at.length - 1] ?? 0 };
   }
   report[sc.name] = tally;
+  if (process.env.SIM_REPORT === "1") console.info(sc.name, JSON.stringify(tally));
   return tally;
 }
 
