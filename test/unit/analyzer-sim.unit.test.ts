@@ -102,7 +102,7 @@ describe(`rollouts at the default policy (${SEEDS} seeds each)`, () => {
       ? (JSON.parse(readFileSync(file, "utf8")) as { scenarios?: Record<string, unknown> })
       : {};
     const scenarios = { ...(previous.scenarios ?? {}), ...report };
-    writeFileSync(file, `${JSON.stringify({ seeds: SEEDS, traffic, scenarios }, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify({ traffic, scenarios }, null, 2)}\n`);
   });
 
   it(
