@@ -32,6 +32,7 @@ export function targetRows(r) {
     /** @type {string} */ unit,
   ) => `${f(Math.abs(v - goal))}${unit}`;
 
+  const cpuRes = s.cpu?.results;
   if (lat) {
     const p50 = lat.routerMinusBareP50;
     const p99 = lat.routerMinusBareP99;
@@ -39,7 +40,13 @@ export function targetRows(r) {
       `Of the router's extra time, outcome logging (hashing the prompt, building the event, queue send; ` +
       `the queue consumer's D1 writes run in the same workerd) accounts for ${signedMs(lat.loggingP50?.median)} p50; ` +
       `the rest is routing itself: reading the cached config, parsing the JSON body, assignment, header hygiene, ` +
-      `the relay's stream inspection and quality signals.`;
+      `the relay's stream inspection and quality signals.` +
+      (cpuRes?.bare && cpuRes["router-nolog"]
+        ? ` Routing costs ${ms(cpuRes["router-nolog"].median - cpuRes.bare.median)} of CPU per request (see CPU) but adds ` +
+          `${signedMs((lat.routerMinusBareP50?.median ?? NaN) - (lat.loggingP50?.median ?? 0))} of latency: most of the ` +
+          "added time is the request waiting between its sequential steps (config, body, upstream call through the " +
+          "JavaScript relay, feedback token), not computing."
+        : "");
     add({
       name: "Added latency p50 at c=1, router − bare Worker",
       measured: sp(p50, signedMs),
@@ -77,7 +84,7 @@ export function targetRows(r) {
     if (!t) continue;
     const cpu = s.cpu?.results;
     const cpuFact = cpu
-      ? ` CPU per request in the same run: router ${ms(cpu.router?.median)} vs bare ${ms(cpu.bare?.median)}, so one workerd thread saturates at about ${f(1000 / (cpu.router?.median ?? NaN), 0)} req/s.`
+      ? ` CPU per request in the same run: router ${ms(cpu.router?.median)} (logging off ${ms(cpu["router-nolog"]?.median)}) vs bare ${ms(cpu.bare?.median)}; on its one pinned core the router saturates at about ${f(1000 / (cpu.router?.median ?? NaN), 0)} req/s, less what other processes take from that core.`
       : "";
     add({
       name: `Throughput at c=${c}, router / bare Worker`,
@@ -101,8 +108,11 @@ export function targetRows(r) {
             ? ""
             : `short by ${missedBy(t.routerOverPortkey.median, 3, "×")}`,
         cause:
-          "Both are CPU-bound here; Portkey on Node does no outcome logging, while the router logs every request " +
-          "to a queue and D1 in its own process.",
+          "Both are CPU-bound on the same core here, so the ratio cannot exceed the ratio of their CPU per request" +
+          (cpu?.portkey
+            ? ` (Portkey ${ms(cpu.portkey.median)} vs router ${ms(cpu.router?.median)}: ${f(cpu.portkey.median / (cpu.router?.median ?? NaN))}×)`
+            : "") +
+          "; the router's includes logging every request to a queue and D1, which Portkey does not do.",
       });
   }
   const slow = s.slowOrigin?.derived;
@@ -130,8 +140,10 @@ export function targetRows(r) {
       met: d.ttft.median <= 1,
       gap: d.ttft.median <= 1 ? "" : `over by ${missedBy(d.ttft.median, 1, " ms")}`,
       cause:
-        "Two extra hops (client → workerd → origin) and the router's per-request work before the upstream call; " +
-        `the bare Worker adds ${signedMs(d.bareTtft?.median)} on its own, the router with logging off ${signedMs(d.nologTtft?.median)}.`,
+        "The router's per-request work before its upstream call runs on one thread: when all streams open at " +
+        "once they queue behind each other and the last ones start late (and, starting spread out, their frames " +
+        `meet a less busy origin). The bare Worker adds ${signedMs(d.bareTtft?.median)}, the router with logging ` +
+        `off ${signedMs(d.nologTtft?.median)}.`,
     });
     add({
       name: `Streaming, ${c} streams: added inter-chunk gap p99, router − direct`,
@@ -169,8 +181,10 @@ export function targetRows(r) {
       met: own < 0.5,
       gap: own < 0.5 ? "" : `over by ${missedBy(own, 0.5, " ms")}`,
       cause:
-        "Process CPU time over the requests, including the runtime's HTTP work and, with logging on, the queue " +
-        "consumer's D1 writes for those requests (a separate, separately billed invocation on the platform).",
+        `Routing itself (logging off − bare) costs ${ms((cpu["router-nolog"]?.median ?? NaN) - (cpu.bare?.median ?? 0))}; ` +
+        `outcome logging (on − off) ${ms(cpu.router.median - (cpu["router-nolog"]?.median ?? NaN))}, much of it the ` +
+        "queue consumer's D1 writes for those requests, which on the platform are a separate, separately billed " +
+        "invocation and D1's own work. Process CPU time also counts runtime work the platform does not bill to the Worker.",
     });
   }
   const ing = s.ingest?.results;
@@ -199,10 +213,13 @@ export function targetRows(r) {
     const small = an.sizes?.[String(an.smallest)];
     const rowsFact =
       big && small
-        ? `Rows in the 24-hour window: ${small.rows.rollupMetrics + small.rows.rollupBins} at ${an.smallest} requests, ` +
-          `${big.rows.rollupMetrics + big.rows.rollupBins} at ${an.largest}. readWindow sums per-minute rollups and ` +
-          "sketch bins at query time, so its cost follows rows, which grow with traffic until every minute × slice × " +
-          "bin is populated."
+        ? `readWindow alone measures ${ms(big.readWindowMs?.median)} at ${an.largest} requests (nearly all of it): two GROUP BY ` +
+          "queries over every per-minute rollup and sketch-bin row of the window. Rows in a 24-hour window: " +
+          `${small.rows.rollupMetrics + small.rows.rollupBins} at ${an.smallest} requests (a request in a minute of ` +
+          `its own adds a row per dimension and metric), ${big.rows.rollupMetrics + big.rows.rollupBins} at ` +
+          `${an.largest}, mostly sketch bins. The cost follows rows, and rows grow with traffic until every minute × ` +
+          "slice × bin is populated; coarser rollups for older minutes (hourly) or per-step aggregates kept at ingest " +
+          "would bound them."
         : "";
     add({
       name: `Analyzer per route, 24-hour window: t(${an.largest}) / t(${an.smallest})`,
