@@ -169,10 +169,11 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     refusalPhrases: config.settings.quality.refusalPhrases,
   });
   const idempotentHeader = c.req.header(IDEMPOTENT_HEADER) ?? null;
-  const record = (o: Observed) =>
+  const record = (observed: Observed | Promise<Observed>) =>
     (c.env as { OUTCOME_LOGGING?: string }).OUTCOME_LOGGING === "off" || // "off": bench/ measures logging cost
     c.executionCtx.waitUntil(
       (async () => {
+        const o = await observed;
         const prompt = await promptDigest(promptText(body));
         const event = buildOutcome({ ...o, prompt });
         await emitOutcome(c.env.OUTCOMES, event);
@@ -213,12 +214,20 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   }
   const ttfbMs = result.ttfbMs;
   const sse = (origin.headers.get("content-type") ?? "").includes("text/event-stream");
+  // Registered before the response goes out: once a client disconnects, work the
+  // request starts is cancelled, but what it already handed to waitUntil runs on.
+  let ended!: (r: RelayResult) => void;
+  record(
+    new Promise<RelayResult>((resolve) => (ended = resolve)).then((r) =>
+      observe(origin.status, ttfbMs, r),
+    ),
+  );
   const relayed = relayBody(scrubBody(origin.body, keys), {
     sse,
     idleTimeoutMs: config.settings.streamIdleTimeoutMs,
     abort: result.abort,
     now,
-    onEnd: (r) => record(observe(origin.status, ttfbMs, r)),
+    onEnd: (r) => ended(r),
   });
   return new Response(relayed, { status: origin.status, headers });
 }
