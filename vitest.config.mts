@@ -6,7 +6,7 @@
  * - e2e: Node tests that drive the whole local stack from outside
  *   (`test/e2e/**`), e.g. with the official `openai` client.
  * `test/resilience/` (faults, bad input, attacks, load) runs in workers, except
- * the soak and the raw-socket tests, which drive the whole stack from Node in e2e.
+ * soak.test.ts (raw sockets and the soak), which drives the whole stack from Node in e2e.
  */
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -44,7 +44,7 @@ export default defineConfig({
           // Generous: the suite shares two cores with workerd and the origins.
           testTimeout: 30_000,
           include: ["test/integration/**/*.test.ts", "test/resilience/**/*.test.ts"],
-          exclude: ["test/resilience/{soak,sockets}.test.ts"],
+          exclude: ["test/resilience/soak.test.ts"],
           globalSetup: [
             "./test/setup/origins.global.ts",
             "./test/resilience/setup/decoy.global.ts",
@@ -55,7 +55,7 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
-          include: ["test/e2e/**/*.test.ts", "test/resilience/{soak,sockets}.test.ts"],
+          include: ["test/e2e/**/*.test.ts", "test/resilience/soak.test.ts"],
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,

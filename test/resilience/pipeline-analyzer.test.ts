@@ -5,7 +5,10 @@
  * (`createScheduledController`) against real local D1 and KV; row 16 (races
  * with operators) is in pipeline-races.test.ts.
  */
+import { env } from "cloudflare:test";
+import { drizzle } from "drizzle-orm/d1";
 import { beforeEach, describe, expect, it } from "vitest";
+import { reconcile } from "../../analyzer/store/config-store";
 import type { OutcomeEvent } from "../../contracts/outcome";
 import { configHealth, resetConfigSource } from "../../worker/config/source";
 import { adminJson } from "../fixtures/admin";
@@ -52,9 +55,10 @@ beforeEach(async () => {
 
 describe("pipeline failing: analyzer and config", () => {
   it("row 12: 20 duplicate cron invocations for the same scheduled time make exactly 1 config change", async () => {
-    // A canary without a rollout: the analyzer's change is to start one.
+    // A canary without a rollout, already recorded as version 1: the analyzer's change is to start one.
     const { rollout: _none, ...route } = rolloutConfig().routes[0]!;
     await putConfig({ ...rolloutConfig(), routes: [route] });
+    await reconcile(drizzle(env.DB), env.CONFIG, Date.now());
     await Promise.all(Array.from({ length: 20 }, () => runCron(T0 + 12 * MIN)));
     expect((await versions()).map((v) => v.source)).toEqual(["seed", "analyzer"]);
     expect((await kvConfig()).routes[0]).toHaveProperty("rollout");

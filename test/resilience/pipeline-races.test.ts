@@ -4,18 +4,28 @@
  * run promotes the canary. Each round starts from the same seeded version 1
  * and the same rollups (a healthy canary the analyzer advances from 50% to
  * 100%); who starts first, and by how much, varies from round to round.
+ * One writer's D1 writes take 60 ms longer than usual, which widens the
+ * window between its read and its write: the analyzer's against an edit,
+ * the operator's against a rollback. That overlap is what both must survive.
  */
-import { env } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { reconcile } from "../../analyzer/store/config-store";
-import { adminFetch } from "../fixtures/admin";
+import worker from "../../worker/index";
+import { adminFetch, EDGE } from "../fixtures/admin";
 import {
   decisionRows,
   ingest,
   kvConfig,
   putConfig,
   resetStorage,
+  CRON,
   rolloutConfig,
   runCron,
   versions,
@@ -31,14 +41,50 @@ import {
 } from "./support";
 
 const ROUNDS = 100;
+const SLOW_WRITE_MS = 60;
 const seeded = () => rolloutConfig({ weight: 50, stepIndex: 1 });
+
+/** The bindings with a D1 whose batch writes start `ms` late. */
+function slowWrites(ms: number): Env {
+  const db = new Proxy(env.DB, {
+    get(target, key) {
+      if (key === "batch")
+        return (statements: D1PreparedStatement[]) =>
+          sleep(ms).then(() => target.batch(statements));
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { ...env, DB: db };
+}
+
+async function cronWith(bindings: Env, scheduledTime: number): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ scheduledTime, cron: CRON }), bindings, ctx);
+}
+
+/** An admin API call through the Worker's entry with the given bindings. */
+async function adminWith(bindings: Env, path: string, body: unknown): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(
+    new Request(`${EDGE}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+    bindings,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}
 
 interface Round {
   scheduled: number;
   /** Starts `f` when the operator's turn comes in this round. */
   operator: <T>(f: () => Promise<T>) => Promise<T>;
-  /** The analyzer's cron run of this round. */
-  cron: () => Promise<void>;
+  /** The analyzer's cron run of this round, with these bindings. */
+  cron: (bindings: Env) => Promise<void>;
 }
 
 /** Resets the config history to the seeded version 1, then times round `i`. */
@@ -50,12 +96,12 @@ async function round(i: number): Promise<Round> {
     version: 1,
   });
   const scheduled = T0 + (20 + i * 2) * MIN;
-  // From the operator 60 ms ahead to 57 ms behind.
-  const offset = ((i * 37) % 40) * 3 - 60;
+  // From the operator 40 ms ahead of the analyzer to 194 ms behind it.
+  const offset = ((i * 37) % 40) * 6 - 40;
   return {
     scheduled,
     operator: (f) => sleep(Math.max(0, offset)).then(f),
-    cron: () => sleep(Math.max(0, -offset)).then(() => runCron(scheduled)),
+    cron: (bindings) => sleep(Math.max(0, -offset)).then(() => cronWith(bindings, scheduled)),
   };
 }
 
@@ -81,7 +127,7 @@ async function editRace(i: number, r: Round, tally: Record<string, number>): Pro
       headers: { "if-match": String(version) },
       body: { settings: { streamIdleTimeoutMs: timeout }, reason: `race ${i}` },
     });
-  const [res] = await Promise.all([r.operator(() => patch(1)), r.cron()]);
+  const [res] = await Promise.all([r.operator(() => patch(1)), r.cron(slowWrites(SLOW_WRITE_MS))]);
   if (res.status === 409) {
     // The analyzer committed version 2 first: the operator's version 1 is stale.
     tally.stale409! += 1;
@@ -108,8 +154,12 @@ async function editRace(i: number, r: Round, tally: Record<string, number>): Pro
 /** Round `i`'s operator rollback against the promotion; true when it is still rolled back. */
 async function rollbackRace(i: number, r: Round): Promise<boolean> {
   const [res] = await Promise.all([
-    r.operator(() => adminFetch("/admin/routes/chat/rollback", { body: { reason: `race ${i}` } })),
-    r.cron(),
+    r.operator(() =>
+      adminWith(slowWrites(SLOW_WRITE_MS), "/admin/routes/chat/rollback", {
+        reason: `race ${i}`,
+      }),
+    ),
+    r.cron(env),
   ]);
   expect(res.status).toBe(200);
   await res.arrayBuffer();
