@@ -8,6 +8,7 @@
  *
  *   npm run bench [-- --quick] [--only latency,throughput,slow,streaming,cpu,ingest,analyzer]
  *                 [--no-pin] [--no-portkey]
+ *   npm run bench -- --report bench/results/<date>.json   (summary and README again, no measuring)
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -44,6 +45,7 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     "no-pin": { type: "boolean", default: false },
     "no-portkey": { type: "boolean", default: false },
+    report: { type: "string" },
   },
 });
 const QUICK = args.quick;
@@ -312,6 +314,7 @@ async function main() {
               (x, y) => x - y,
             ),
             router: r.router,
+            nolog: r["router-nolog"],
             direct: r.direct,
           };
         return { results: res, derived };
@@ -441,7 +444,16 @@ async function updateReadme(md, file) {
   await writeFile(path, await prettier.format(text, { ...options, parser: "markdown" }));
 }
 
-main().then(
+/** `--report FILE`: the summary and README block again from a results file (no measuring). */
+async function report(/** @type {string} */ file) {
+  const results = JSON.parse(await readFile(file, "utf8"));
+  const md = markdown(results);
+  await writeFile(file.replace(/\.json$/, ".md"), `# Benchmark ${results.startedAt}\n\n${md}\n`);
+  if (results.mode === "full") await updateReadme(md, `results/${file.split("/").pop()}`);
+  log(md);
+}
+
+(args.report ? report(args.report) : main()).then(
   () => process.exit(0),
   (e) => {
     console.error(e);

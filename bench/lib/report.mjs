@@ -166,9 +166,16 @@ export function targetRows(r) {
           ? ""
           : `${d.router.lost} lost, ${d.router.mergedLate} merged of ${d.router.framesExpected} frames`,
       cause:
-        d.direct.mergedLate > 0
-          ? "Frames also arrive merged straight from the origin when the machine is busy: its timers fire late."
-          : "Frames held back in the relay under load (a busy workerd thread delivers two chunks in one read).",
+        (d.router.failedStreams > 0
+          ? `Lost frames are whole streams that failed: ${d.router.failedStreams} streams through the router ` +
+            `(${[...new Set(d.router.errors)].join(", ")}), none through the bare Worker or with logging off ` +
+            `(${s.streaming?.results?.[c]?.["router-nolog"]?.failedStreams ?? "–"} failed). `
+          : "") +
+        "Merged frames: when the isolate's one thread is busy, its next read finds two origin frames waiting " +
+        "and forwards them together" +
+        (d.direct.mergedLate > 0
+          ? "; some frames arrive merged straight from the origin too when the machine is busy (its timers fire late)."
+          : "."),
     });
   }
   const cpu = s.cpu?.results;
