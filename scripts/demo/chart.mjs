@@ -120,8 +120,8 @@ export function renderChart(chart) {
     const nearEdge = x(e.t) > left + plotW - 8 * e.label.length;
     const tx = nearEdge ? x(e.t) - 3 : x(e.t) + 3;
     out.push(
-      `<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${top}" y2="${bottom - 8}" stroke="#36c" stroke-dasharray="3 3"/>`,
-      `<text x="${tx}" y="${top + 10 + (k % 3) * 12}" fill="#36c" text-anchor="${nearEdge ? "end" : "start"}">${esc(e.label)}</text>`,
+      `<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${top + legend}" y2="${bottom - 8}" stroke="#36c" stroke-dasharray="3 3"/>`,
+      `<text x="${tx}" y="${top + legend + 14 + (k % 3) * 13}" fill="#36c" text-anchor="${nearEdge ? "end" : "start"}">${esc(e.label)}</text>`,
     );
   });
   out.push("</svg>");
