@@ -89,8 +89,9 @@ function freePort() {
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The soak's routing config: both variants at 50% under a rollout whose step
- * cannot advance within the soak (10 minutes minimum), on identical origins.
+ * The soak's routing config: both variants at 50% on identical origins, under
+ * a rollout whose first step lasts at least 10 minutes (so the analyzer judges
+ * and holds; at the 10-minute mark it may advance to 100%).
  * @param {string} stableUrl
  * @param {string} canaryUrl
  */
@@ -450,8 +451,20 @@ export async function runSoak(opts = {}) {
 async function writeReport(dir, r) {
   await mkdir(dir, { recursive: true });
   const base = join(dir, `soak-${r.options.durationS}s`);
-  await writeFile(`${base}.json`, `${JSON.stringify(r, null, 2)}\n`);
-  await writeFile(`${base}.md`, markdown(r));
+  await writeFile(`${base}.json`, await formatted(`${base}.json`, JSON.stringify(r, null, 2)));
+  await writeFile(`${base}.md`, await formatted(`${base}.md`, markdown(r)));
+}
+
+/**
+ * The text as the repository's Prettier would write it, so a report can be
+ * committed as it is.
+ * @param {string} file
+ * @param {string} text
+ */
+async function formatted(file, text) {
+  const prettier = await import("prettier");
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  return prettier.format(text, { ...options, filepath: file });
 }
 
 /** @param {boolean | null} ok */
