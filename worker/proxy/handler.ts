@@ -228,6 +228,7 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     abort: result.abort,
     now,
     onEnd: (r) => ended(r),
+    clientGone: c.req.raw.signal,
   });
   return new Response(relayed, { status: origin.status, headers });
 }

@@ -5,8 +5,10 @@
  *
  * A stream that ends without its end marker, breaks, or stays silent longer
  * than the idle timeout ends with an explicit SSE error event, never a clean
- * `[DONE]`. When the client goes away, the upstream request is aborted.
- * `onEnd` is called exactly once, whatever happens.
+ * `[DONE]`. When the client goes away, the upstream request is aborted: on
+ * `cancel()`, or when `clientGone` aborts (the runtime may drop a
+ * disconnected client's stream without cancelling it, and the relay would
+ * then never end). `onEnd` is called exactly once, whatever happens.
  */
 import type { Inspection } from "./inspect";
 import { JsonInspector, SseInspector } from "./inspect";
@@ -25,6 +27,8 @@ export interface RelayOptions {
   abort: AbortController;
   now: () => number;
   onEnd: (result: RelayResult) => void;
+  /** Aborted when the client disconnects (the incoming request's signal). */
+  clientGone?: AbortSignal;
 }
 
 const encoder = new TextEncoder();
@@ -70,8 +74,18 @@ export function relayBody(
     finish(end);
   };
 
+  const abandon = (): void => {
+    opts.abort.abort();
+    reader.cancel().catch(() => {});
+    finish("client_abort");
+  };
+
   return new ReadableStream<Uint8Array>(
     {
+      start() {
+        if (opts.clientGone?.aborted) abandon();
+        else opts.clientGone?.addEventListener("abort", abandon, { once: true });
+      },
       async pull(controller) {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const idle = new Promise<typeof IDLE>((resolve) => {
@@ -98,9 +112,7 @@ export function relayBody(
         else json!.push(next.value, now);
       },
       cancel() {
-        opts.abort.abort();
-        reader.cancel().catch(() => {});
-        finish("client_abort");
+        abandon();
       },
     },
     { highWaterMark: 0 },
