@@ -6,9 +6,11 @@
  * A stream that ends without its end marker, breaks, or stays silent longer
  * than the idle timeout ends with an explicit SSE error event, never a clean
  * `[DONE]`. When the client goes away, the upstream request is aborted: on
- * `cancel()`, or when `clientGone` aborts (the runtime may drop a
- * disconnected client's stream without cancelling it, and the relay would
- * then never end). `onEnd` is called exactly once, whatever happens.
+ * `cancel()`, or when `clientGone` aborts. The runtime may also drop a
+ * disconnected client's stream without either; then nothing pulls any more,
+ * and after the idle timeout without a pull the relay ends as a client abort
+ * (otherwise it would never end, and its outcome would be lost). `onEnd` is
+ * called exactly once, whatever happens.
  */
 import type { Inspection } from "./inspect";
 import { JsonInspector, SseInspector } from "./inspect";
@@ -48,10 +50,14 @@ export function relayBody(
   const sse = opts.sse ? new SseInspector() : null;
   const json = opts.sse ? null : new JsonInspector();
   let finished = false;
+  let pulling = false;
+  let lastPull = opts.now();
+  let watchdog: ReturnType<typeof setInterval> | null = null;
 
   const finish = (end: RelayEnd): void => {
     if (finished) return;
     finished = true;
+    if (watchdog !== null) clearInterval(watchdog);
     const now = opts.now();
     const inspection = sse ? sse.end(now) : json!.end();
     opts.onEnd({ end, inspection, endedAt: now });
@@ -80,36 +86,53 @@ export function relayBody(
     finish("client_abort");
   };
 
+  /** One pull: the next upstream chunk, a stall, a cut or the end. */
+  const pullOnce = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<typeof IDLE>((resolve) => {
+      timer = setTimeout(() => resolve(IDLE), opts.idleTimeoutMs);
+    });
+    let next: ReadableStreamReadResult<Uint8Array> | typeof IDLE;
+    try {
+      next = await Promise.race([reader.read(), idle]);
+    } catch {
+      fail(controller, "cut");
+      return;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+    if (next === IDLE) return fail(controller, "stall");
+    if (next.done) {
+      if (sse && !sse.result.completed) return fail(controller, "cut");
+      controller.close();
+      return finish("completed");
+    }
+    controller.enqueue(next.value);
+    const now = opts.now();
+    if (sse) sse.push(next.value, now);
+    else json!.push(next.value, now);
+  };
+
   return new ReadableStream<Uint8Array>(
     {
       start() {
-        if (opts.clientGone?.aborted) abandon();
-        else opts.clientGone?.addEventListener("abort", abandon, { once: true });
+        if (opts.clientGone?.aborted) return abandon();
+        opts.clientGone?.addEventListener("abort", abandon, { once: true });
+        watchdog = setInterval(
+          () => {
+            if (!pulling && opts.now() - lastPull > opts.idleTimeoutMs) abandon();
+          },
+          Math.min(1_000, opts.idleTimeoutMs),
+        );
       },
       async pull(controller) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const idle = new Promise<typeof IDLE>((resolve) => {
-          timer = setTimeout(() => resolve(IDLE), opts.idleTimeoutMs);
-        });
-        let next: ReadableStreamReadResult<Uint8Array> | typeof IDLE;
+        pulling = true;
         try {
-          next = await Promise.race([reader.read(), idle]);
-        } catch {
-          fail(controller, "cut");
-          return;
+          await pullOnce(controller);
         } finally {
-          if (timer !== undefined) clearTimeout(timer);
+          pulling = false;
+          lastPull = opts.now();
         }
-        if (next === IDLE) return fail(controller, "stall");
-        if (next.done) {
-          if (sse && !sse.result.completed) return fail(controller, "cut");
-          controller.close();
-          return finish("completed");
-        }
-        controller.enqueue(next.value);
-        const now = opts.now();
-        if (sse) sse.push(next.value, now);
-        else json!.push(next.value, now);
       },
       cancel() {
         abandon();
