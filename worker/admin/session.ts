@@ -18,6 +18,7 @@
  * grants.
  */
 import { z } from "zod";
+import { b64url, fromB64url } from "../crypto/base64url";
 
 export const SESSION_COOKIE = "llm_canary_session";
 export const CSRF_HEADER = "x-llm-canary-csrf";
@@ -34,22 +35,6 @@ const ClaimsSchema = z.strictObject({
 export type SessionClaims = z.infer<typeof ClaimsSchema>;
 
 const encoder = new TextEncoder();
-
-function b64url(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromB64url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  try {
-    const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-    return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
 
 /** The signing key: HMAC-SHA256 keyed by a hash of the admin token and a purpose label. */
 async function sessionKey(secret: string): Promise<CryptoKey> {

@@ -10,6 +10,7 @@
  * constant time.
  */
 import { z } from "zod";
+import { b64url, fromB64url } from "../crypto/base64url";
 
 /** Tokens older than this are refused. */
 export const FEEDBACK_TOKEN_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
@@ -58,22 +59,6 @@ function hmacKey(secret: string): Promise<CryptoKey> {
     keys.set(secret, key);
   }
   return key;
-}
-
-function b64url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromB64url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  try {
-    const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-    return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
-  } catch {
-    return null;
-  }
 }
 
 /**
