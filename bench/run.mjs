@@ -360,7 +360,7 @@ async function main() {
 
     if (want("analyzer"))
       suites.analyzer = await suite(
-        "analyzer: readWindow + decide per route, 24-hour window",
+        "analyzer: readStep + decide per route, 24-hour window",
         async () => {
           const base = await projectWorkerOptions(ROOT);
           const dbs = [...CFG.sizes.map(dbName), "CHECK_A", "CHECK_B"];

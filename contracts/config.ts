@@ -350,3 +350,18 @@ export function effectiveRouteWeight(route: Route): number {
       return route.weight;
   }
 }
+
+/**
+ * The key of a route's current rollout step in the per-step aggregates: the
+ * step's start in epoch ms, or 0 without a rollout. The edge stamps it on every
+ * outcome and the analyzer reads the aggregates under it, so both use this.
+ *
+ * @example
+ * rolloutStep({ ...route, rollout: { ...r, stepStartedAt: "2026-11-27T10:00:00.000Z" } });
+ * // 1795773600000
+ */
+export function rolloutStep(route: Pick<Route, "rollout">): number {
+  if (!route.rollout) return 0;
+  const t = Date.parse(route.rollout.stepStartedAt);
+  return Number.isFinite(t) && t > 0 ? t : 0;
+}

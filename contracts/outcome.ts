@@ -46,6 +46,12 @@ export const OutcomeEventSchema = z.strictObject({
   /** The canary release under rollout when the request was assigned (null: none). */
   rolloutId: nullableString(128),
   configVersion: z.int().min(0),
+  /**
+   * Start (epoch ms) of the route's rollout step in the config the request was
+   * routed with, 0 without a rollout: the key of the per-step aggregates the
+   * analyzer judges. Optional for events from edges older than this field.
+   */
+  step: z.int().min(0).default(0),
   /** Canary weight applied to this request (percent). */
   weight: z.number().min(0).max(100),
   /** Name of the segment rule that matched, null for the route default. */

@@ -26,7 +26,7 @@ import {
   writeHealth,
   type AnalyzerHealth,
 } from "../store/runs";
-import { readWindow } from "../store/window-reader";
+import { readStep } from "../store/step-reader";
 import type { DecisionSink } from "./mlflow";
 import type { Notifier } from "./notify";
 
@@ -126,10 +126,9 @@ async function judgeRoute(
 ): Promise<RouteOutcome> {
   const now = deps.now();
   const latest = history[0]!;
-  const from = route.rollout ? Date.parse(route.rollout.stepStartedAt) : now;
   let window;
   try {
-    window = await readWindow(deps.db, route, from, now);
+    window = await readStep(deps.db, route, now);
   } catch (e) {
     const reason = `cannot read rollups: ${String(e)}`;
     await countFailure(deps, health, route.id, reason);

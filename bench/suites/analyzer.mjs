@@ -3,7 +3,7 @@
 /**
  * Analyzer cost per route for a 24-hour window at 10^3..10^6 requests (issue
  * 3): one D1 database per size, seeded through bench/workers/harness.ts, then
- * `readWindow` + `decide` timed from outside the Worker (round trip minus the
+ * `readStep` + `decide` timed from outside the Worker (round trip minus the
  * round trip of a no-op request), sizes interleaved round by round.
  *
  * First, the two ways of seeding are checked against each other on the same
@@ -73,21 +73,21 @@ export async function analyzer(o) {
   o.log(`    rollups via ingest vs computed directly (${check} events): ${equivalence.detail}`);
 
   // 2. Seed one database per size.
-  /** @type {Record<string, { seedSeconds: number, rows: { rollupMetrics: number, rollupBins: number } }>} */
+  /** @type {Record<string, { seedSeconds: number, rows: { rollupMetrics: number, rollupBins: number, stepRollups: number, stepBins: number } }>} */
   const seeded = {};
   for (const n of o.sizes) {
     const t0 = performance.now();
     for (let start = 0; start < n; start += o.slice)
       await call(`${o.url}/seed/rollups?${q({ db: dbName(n), n, start, count: o.slice })}`);
-    /** @type {{ rollupMetrics: number, rollupBins: number }} */
+    /** @type {{ rollupMetrics: number, rollupBins: number, stepRollups: number, stepBins: number }} */
     const rows = await call(`${o.url}/rows?db=${dbName(n)}`);
     seeded[String(n)] = { seedSeconds: (performance.now() - t0) / 1000, rows };
     o.log(
-      `    seeded ${n} requests: ${rows.rollupMetrics} rollup_metrics + ${rows.rollupBins} rollup_bins rows in ${seeded[String(n)]?.seedSeconds.toFixed(1)} s`,
+      `    seeded ${n} requests: ${rows.rollupMetrics} rollup_metrics + ${rows.rollupBins} rollup_bins + ${rows.stepRollups} step_rollups rows (${rows.stepBins} sketch bins) in ${seeded[String(n)]?.seedSeconds.toFixed(1)} s`,
     );
   }
 
-  // 3. Time readWindow + decide, sizes interleaved.
+  // 3. Time readStep + decide, sizes interleaved.
   /** @type {number[]} */
   const noop = [];
   for (let i = 0; i < 30; i++) noop.push(await timed(`${o.url}/noop`));
@@ -119,7 +119,7 @@ export async function analyzer(o) {
         {
           ...seeded[String(n)],
           analyzeMs: spread(r.map((x) => Math.max(0, x - base))),
-          readWindowMs: spread((readOnly[String(n)] ?? []).map((x) => Math.max(0, x - base))),
+          readStepMs: spread((readOnly[String(n)] ?? []).map((x) => Math.max(0, x - base))),
           roundTripMs: spread(r),
         },
       ];

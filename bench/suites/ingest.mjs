@@ -4,7 +4,8 @@
  * consumer) fed batches of 100 valid outcome events through Miniflare, into
  * local D1 (outcomes plus rollups, one transaction per batch). Sequential
  * batches, then several in flight, as the platform's consumer concurrency
- * would deliver them.
+ * would deliver them. Each batch's events span 2 seconds (the consumer's
+ * max_batch_timeout), consecutive batches consecutive spans.
  */
 import { spread } from "../lib/stats.mjs";
 
@@ -15,16 +16,22 @@ import { spread } from "../lib/stats.mjs";
 export async function ingest(o) {
   const worker = await o.mf.getWorker();
   const db = await o.mf.getD1Database("DB");
-  const to = Date.now();
+  // A batch holds what the queue collected within the consumer's
+  // max_batch_timeout (wrangler.toml: 2 s), so consecutive batches cover
+  // consecutive 2-second spans, as live traffic would.
+  const SPAN_MS = 2_000;
+  const start = Date.now() - 3_600_000;
   let seq = 0;
   /** @param {number} n */
   const batch = (n) => {
     const id = `ingest-${seq++}`;
+    const from = start + seq * SPAN_MS;
     const events = o.traffic(
       {
         n,
-        from: to - 3_600_000,
-        to,
+        from,
+        to: from + SPAN_MS,
+        step: start,
         seed: seq,
         routeId: "bench",
         stableId: "bench-stable",

@@ -23,6 +23,8 @@ export interface TrafficOptions {
   canaryShare: number;
   /** Prefix of request ids (unique per data set). */
   idPrefix: string;
+  /** The rollout step the events were routed in (default: `from`). */
+  step?: number;
 }
 
 const COUNTRIES = ["US", "DE", "IN", "BR"];
@@ -62,6 +64,7 @@ export function syntheticOutcomes(o: TrafficOptions, start: number, count: numbe
       releaseId: canary ? o.canaryId : o.stableId,
       variant: canary ? "canary" : "stable",
       rolloutId: o.canaryId,
+      step: o.step ?? o.from,
       configVersion: 1,
       weight: o.canaryShare * 100,
       segment: cohort === "beta" ? "beta-cohort" : null,

@@ -44,6 +44,7 @@ export function rowToEvent(r: Row): OutcomeEvent {
     variant: r.variant === "canary" ? "canary" : "stable",
     rolloutId: r.rollout_id ? String(r.rollout_id) : null,
     configVersion: Number(r.config_version),
+    step: Number(r.step ?? 0),
     weight: Number(r.weight),
     segment: (r.segment as string | null) ?? null,
     country: (r.country as string | null) ?? null,

@@ -4,12 +4,20 @@
  * (Storage).
  *
  * Design: `outcomes` holds one row per request id (the idempotency key). The
- * rollup tables are only ever incremented from rows inserted in the same
- * transaction (tagged with `ingest_batch`), so a redelivered event can neither
- * add a row nor count twice.
+ * rollup tables are only ever incremented in the transaction that inserts the
+ * rows they count (tagged with `ingest_batch`, checked by `ingest_guards`), so
+ * a redelivered event can neither add a row nor count twice.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+} from "drizzle-orm/sqlite-core";
 
 export const outcomes = sqliteTable(
   "outcomes",
@@ -22,6 +30,8 @@ export const outcomes = sqliteTable(
     releaseId: text("release_id").notNull(),
     variant: text("variant", { enum: ["stable", "canary"] }).notNull(),
     configVersion: integer("config_version").notNull(),
+    /** Start (epoch ms) of the rollout step the request was routed in; 0 without a rollout. */
+    step: integer("step").notNull().default(0),
     weight: real("weight").notNull(),
     segment: text("segment"),
     country: text("country"),
@@ -121,6 +131,63 @@ export const rollupBins = sqliteTable(
   ],
 );
 
+/**
+ * Per-step aggregates, what the analyzer judges: one row per (route, rollout,
+ * step, variant, release, dimension value, metric) holding the count, sums and,
+ * for sketched metrics, the whole sketch as a JSON object `{"<bin>": count}`
+ * (merged in SQL on upsert). Its size depends on slices and metrics, never on
+ * traffic or time, so reading a step costs the same at any volume.
+ * See docs/step-rollups.md.
+ */
+export const stepRollups = sqliteTable(
+  "step_rollups",
+  {
+    routeId: text("route_id").notNull(),
+    rolloutId: text("rollout_id").notNull(),
+    /** The step's start, epoch ms (`rollout.stepStartedAt` of the routing config). */
+    step: integer("step").notNull(),
+    variant: text("variant", { enum: ["stable", "canary"] }).notNull(),
+    releaseId: text("release_id").notNull(),
+    dim: text("dim").notNull(),
+    dimValue: text("dim_value").notNull(),
+    metric: text("metric").notNull(),
+    n: integer("n").notNull(),
+    sum: real("sum").notNull(),
+    sumSq: real("sum_sq").notNull(),
+    bins: text("bins"),
+  },
+  (t) => [
+    primaryKey({
+      columns: [
+        t.routeId,
+        t.rolloutId,
+        t.step,
+        t.variant,
+        t.releaseId,
+        t.dim,
+        t.dimValue,
+        t.metric,
+      ],
+    }),
+  ],
+);
+
+/**
+ * The exactly-once check of an ingest transaction: the consumer writes the
+ * number of rows it aggregated and the number the insert actually stored; the
+ * CHECK aborts the whole transaction when they differ (a request id was
+ * stored meanwhile). The row is deleted again in the same transaction.
+ */
+export const ingestGuards = sqliteTable(
+  "ingest_guards",
+  {
+    batch: text("batch").primaryKey(),
+    expected: integer("expected").notNull(),
+    inserted: integer("inserted").notNull(),
+  },
+  (t) => [check("ingest_guards_all_counted", sql`${t.inserted} = ${t.expected}`)],
+);
+
 /** Queue messages that could not be processed, with the reason. */
 export const deadLetters = sqliteTable("dead_letters", {
   id: text("id").primaryKey(),
@@ -190,9 +257,10 @@ export const decisions = sqliteTable(
   (t) => [index("decisions_route_at").on(t.routeId, t.at)],
 );
 
-/** The rollup key of a quality observation: where it counts in `rollup_metrics`. */
+/** The rollup key of a quality observation: where it counts in `rollup_metrics` and `step_rollups`. */
 const qualityKey = {
   minute: integer("minute").notNull(),
+  step: integer("step").notNull().default(0),
   routeId: text("route_id").notNull(),
   rolloutId: text("rollout_id").notNull().default(""),
   releaseId: text("release_id").notNull(),

@@ -642,13 +642,14 @@ describe("history and decisions", () => {
 });
 
 describe("metrics", () => {
-  function events(start: number) {
+  function events(start: number, step = start) {
     return Array.from({ length: 40 }, (_, i) => {
       const canary = i % 4 === 0;
       const failed = canary && i % 8 === 0;
       return makeOutcome({
         requestId: `m-${start}-${i}`,
         ts: start + i * 1000,
+        step,
         variant: canary ? "canary" : "stable",
         releaseId: canary ? "canary-v2" : "stable-v1",
         rolloutId: "canary-v2",
@@ -702,8 +703,8 @@ describe("metrics", () => {
   it("defaults to the current step and validates the query", async () => {
     const started = Date.now() - 10 * MIN;
     await seedConfig(rolloutConfig({ stepStartedAt: new Date(started).toISOString() }));
-    await ingest(events(started + MIN));
-    await ingest(events(started - 5 * MIN)); // before the step: not counted
+    await ingest(events(started + MIN, started));
+    await ingest(events(started - 5 * MIN, started - 60 * MIN)); // the step before: not counted
     const { body } = await adminJson<{
       routes: Array<{
         from: string;

@@ -192,7 +192,7 @@ describe("scheduled analyzer", () => {
   it("changes nothing and counts the error when D1 cannot be read, then freezes the route", async () => {
     await putConfig(rolloutConfig());
     await runCron(T0 + MIN);
-    await env.DB.exec("ALTER TABLE rollup_metrics RENAME TO rollup_metrics_away");
+    await env.DB.exec("ALTER TABLE step_rollups RENAME TO step_rollups_away");
     try {
       await runCron(T0 + 2 * MIN);
       await runCron(T0 + 3 * MIN);
@@ -202,11 +202,11 @@ describe("scheduled analyzer", () => {
       };
       expect(health.routes.chat).toMatchObject({
         consecutiveErrors: 2,
-        lastError: expect.stringMatching(/rollup_metrics/),
+        lastError: expect.stringMatching(/step_rollups/),
       });
       await runCron(T0 + 4 * MIN);
     } finally {
-      await env.DB.exec("ALTER TABLE rollup_metrics_away RENAME TO rollup_metrics");
+      await env.DB.exec("ALTER TABLE step_rollups_away RENAME TO step_rollups");
     }
     await ingest(traffic(1, 11, 1000));
     await runCron(T0 + 12 * MIN);

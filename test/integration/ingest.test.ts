@@ -152,6 +152,54 @@ describe("outcome queue consumer", () => {
       routeId,
     );
     expect(binned.map((r) => r.metric)).toEqual(["latency_ms", "ttft_ms"]);
+
+    // The per-step aggregates hold the same counts, and the sketch merged
+    // across batches (one JSON object per slice) holds the same bins.
+    const steps = await all<{ variant: string; n: number }>(
+      `select variant, n from step_rollups
+       where route_id = ? and step = ? and dim = 'all' and metric = 'requests'`,
+      routeId,
+      events[0]!.step,
+    );
+    expect(Object.fromEntries(steps.map((r) => [r.variant, r.n]))).toEqual(byVariant);
+    const countries = await all<{ k: string; n: number }>(
+      `select dim_value as k, sum(n) as n from step_rollups
+       where route_id = ? and dim = 'country' and metric = 'requests' group by dim_value`,
+      routeId,
+    );
+    expect(Object.fromEntries(countries.map((r) => [r.k, r.n]))).toEqual(
+      tally(events, (e) => e.country ?? "unknown"),
+    );
+    const sketches = await all<{ bins: string }>(
+      `select bins from step_rollups where route_id = ? and dim = 'all' and metric = 'latency_ms'`,
+      routeId,
+    );
+    const merged: Record<string, number> = {};
+    for (const r of sketches)
+      for (const [bin, c] of Object.entries(JSON.parse(r.bins) as Record<string, number>))
+        merged[bin] = (merged[bin] ?? 0) + c;
+    expect(merged).toEqual(tally(ok, (e) => String(binIndex(e.latencyMs))));
+    const unsketched = await count(
+      "select count(*) as n from step_rollups where route_id = ? and metric = 'requests' and bins is not null",
+      routeId,
+    );
+    expect(unsketched).toBe(0);
+  });
+
+  it("keeps no step aggregates for requests routed outside a rollout", async () => {
+    const routeId = "ingest-no-step";
+    const events = makeOutcomeMix({ count: 20, seed: 5, routeId }).map((e, i) =>
+      i % 2 === 0 ? { ...e, step: 0 } : { ...e, rolloutId: null },
+    );
+    const result = await deliver(
+      OUTCOMES_QUEUE,
+      events.map((e, i) => ({ id: `ns-${i}`, body: e })),
+    );
+    expect(result.acked.length).toBe(20);
+    expect(await requestsBy(routeId, "all")).toEqual({ "*": 20 });
+    expect(await count("select count(*) as n from step_rollups where route_id = ?", routeId)).toBe(
+      0,
+    );
   });
 
   it("retries a poison message, keeps the good ones, and dead-letters it", async () => {

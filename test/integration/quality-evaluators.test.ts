@@ -29,6 +29,7 @@ function job(over: Partial<SampleJob> = {}): SampleJob {
     kind: "sample",
     requestId: `eval-req-${seq}-${Date.now().toString(36)}`,
     ts: Date.now(),
+    step: 0,
     routeId: "chat",
     releaseId: "canary-x",
     variant: "canary",

@@ -209,6 +209,7 @@ describe("evaluation rows", () => {
       kind: "pair" as const,
       requestId: "r1",
       ts: e.ts,
+      step: e.step,
       routeId: "chat",
       rolloutId: "canary-v2",
       segment: null,

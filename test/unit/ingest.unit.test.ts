@@ -11,6 +11,7 @@ import {
   toDeadLetter,
   truncateUtf8,
 } from "../../worker/ingest/dead-letter";
+import { rollupIncrements } from "../../worker/ingest/aggregate";
 import { metricTriples, minuteOf, rowsJsonChunks, toOutcomeRow } from "../../worker/ingest/rows";
 import { summarizeErrors, validateOutcome } from "../../worker/ingest/validate";
 import { makeOutcome } from "../fixtures/outcome";
@@ -221,5 +222,49 @@ describe("retryDelaySeconds", () => {
     expect([1, 2, 3, 4, 5].map(retryDelaySeconds)).toEqual([5, 10, 20, 40, 80]);
     expect(retryDelaySeconds(20)).toBe(300);
     expect(retryDelaySeconds(0)).toBe(5);
+  });
+});
+
+describe("rollupIncrements", () => {
+  const rows = [
+    makeOutcome({ requestId: "a", latencyMs: 100, country: 'D"E\u0001', cohort: "beta" }),
+    makeOutcome({ requestId: "b", latencyMs: 100, country: 'D"E\u0001' }),
+    makeOutcome({ requestId: "c", latencyMs: 300, variant: "canary", releaseId: "canary-v2" }),
+    makeOutcome({ requestId: "d", latencyMs: 50, step: 0 }),
+  ].map(toOutcomeRow);
+  const inc = rollupIncrements(rows);
+
+  it("sums every metric per minute and dimension value, keys with any character intact", () => {
+    const requests = inc.minuteSums.filter((r) => r.metric === "requests" && r.dim === "country");
+    expect(Object.fromEntries(requests.map((r) => [`${r.variant}:${r.dimValue}`, r.n]))).toEqual({
+      'stable:D"E\u0001': 2,
+      "stable:DE": 1,
+      "canary:DE": 1,
+    });
+    const latency = inc.minuteSums.find(
+      (r) => r.metric === "latency_ms" && r.dim === "all" && r.variant === "stable",
+    )!;
+    expect(latency).toMatchObject({ n: 3, sum: 250, sumSq: 100 ** 2 * 2 + 50 ** 2 });
+    expect(
+      inc.minuteBins
+        .filter((r) => r.metric === "latency_ms" && r.dim === "all" && r.variant === "stable")
+        .map((r) => [r.bin, r.count])
+        .sort((x, y) => x[0]! - y[0]!),
+    ).toEqual([
+      [binIndex(50), 1],
+      [binIndex(100), 2],
+    ]);
+  });
+
+  it("keeps step aggregates, with the sketch as one JSON object, only for rows in a step", () => {
+    const stable = inc.steps.filter((r) => r.variant === "stable" && r.dim === "all");
+    const requests = stable.find((r) => r.metric === "requests")!;
+    expect(requests).toMatchObject({ step: rows[0]!.step, n: 2, bins: null });
+    const latency = stable.find((r) => r.metric === "latency_ms")!;
+    expect(JSON.parse(latency.bins!)).toEqual({ [String(binIndex(100))]: 2 });
+    expect(inc.steps.every((r) => r.step === rows[0]!.step)).toBe(true);
+    // One row per (variant, dim value, metric): no duplicates to upsert twice.
+    const keys = inc.steps.map((r) => [r.variant, r.dim, r.dimValue, r.metric].join("|"));
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });

@@ -1,11 +1,12 @@
 /**
  * `GET /admin/metrics?route=&from=&to=`: the numbers the analyzer judges,
- * per route, slice and variant, over the current rollout step (or the given
- * window), read with the analyzer's own window reader.
+ * per route, slice and variant, over the current rollout step (the analyzer's
+ * own per-step aggregates) or the given window (per-minute rollups).
  */
 import { Hono } from "hono";
 import type { Route } from "../../contracts/config";
 import { latestVersion } from "../../analyzer/store/config-store";
+import { readStep } from "../../analyzer/store/step-reader";
 import { readWindow } from "../../analyzer/store/window-reader";
 import { getRoutingConfig } from "../config/source";
 import { ApiError } from "../errors";
@@ -44,7 +45,11 @@ metricsRoutes.get("/metrics", async (c) => {
     const from = q.from ?? windowStart(route, now);
     const to = q.to ?? now;
     if (from >= to) throw validationError(["from: must be before to"]);
-    const window = await readWindow(c.var.db, route, from, to);
+    // The current step is what the analyzer judges: read its own aggregates.
+    const window =
+      q.from === undefined && q.to === undefined && route.rollout
+        ? await readStep(c.var.db, route, now)
+        : await readWindow(c.var.db, route, from, to);
     out.push({
       routeId: route.id,
       state: route.state,

@@ -19,6 +19,8 @@ const JobBase = {
   requestId: Name,
   /** Request start, epoch ms (the rollup minute). */
   ts: z.int().min(0),
+  /** The outcome's rollout step key (see `rolloutStep`); absent in older jobs. */
+  step: z.int().min(0).default(0),
   routeId: Name,
   rolloutId: Name.nullable(),
   segment: Dim,

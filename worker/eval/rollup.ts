@@ -1,5 +1,5 @@
 /**
- * Adds quality observations to `rollup_metrics` from the rows one batch
+ * Adds quality observations to `rollup_metrics` and `step_rollups` from the rows one batch
  * inserted into a quality table (`evaluations` or `feedback`), in the same
  * transaction as the insert: the technique of docs/idempotent-ingest.md. A row
  * that already existed was not inserted, carries no tag of this batch and so
@@ -11,7 +11,7 @@
 import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { getTableConfig, type SQLiteColumn, type SQLiteTable } from "drizzle-orm/sqlite-core";
-import { rollupMetrics } from "../../contracts/db/schema";
+import { rollupMetrics, stepRollups } from "../../contracts/db/schema";
 import { ROLLUP_DIMS } from "../../contracts/dims";
 
 export type Db = DrizzleD1Database;
@@ -37,10 +37,12 @@ const DIM_COLUMNS = {
 } as const;
 
 /**
- * The `INSERT INTO rollup_metrics ... SELECT ... ON CONFLICT DO UPDATE` for one batch.
+ * The `INSERT INTO rollup_metrics ... SELECT ... ON CONFLICT DO UPDATE` for one
+ * batch, and the same into `step_rollups` for the rows routed during a rollout
+ * step (sums only: quality metrics keep no sketch).
  *
  * @example
- * db.batch([insertRows, addQualityRollups(db, { table: evaluations,
+ * db.batch([insertRows, ...addQualityRollups(db, { table: evaluations,
  *   batchColumn: evaluations.evalBatch, batchId, metric: sql`metric`, value: sql`value` })]);
  */
 export function addQualityRollups(db: Db, src: QualitySource) {
@@ -49,13 +51,18 @@ export function addQualityRollups(db: Db, src: QualitySource) {
       d.field === null
         ? sql`${d.fallback}`
         : sql`coalesce(${sql.identifier(DIM_COLUMNS[d.field])}, ${d.fallback})`;
-    return sql`SELECT minute, route_id, rollout_id, release_id, variant,
+    return sql`SELECT minute, step, route_id, rollout_id, release_id, variant,
       ${src.metric} AS metric, ${src.value} AS value, ${d.dim} AS dim, ${value} AS dim_value
       FROM batch`;
   });
-  const t = rollupMetrics;
-  const exprs: Record<string, SQL> = {
-    minute: sql`minute`,
+  const obs = sql`WITH batch AS (SELECT * FROM ${src.table} WHERE ${src.batchColumn} = ${src.batchId}),
+        obs AS (${sql.join(perDim, sql` UNION ALL `)})`;
+  const sums = {
+    n: sql`count(*)`,
+    sum: sql`total(value)`,
+    sumSq: sql`total(value * value)`,
+  };
+  const key = {
     routeId: sql`route_id`,
     rolloutId: sql`rollout_id`,
     releaseId: sql`release_id`,
@@ -63,26 +70,43 @@ export function addQualityRollups(db: Db, src: QualitySource) {
     dim: sql`dim`,
     dimValue: sql`dim_value`,
     metric: sql`metric`,
-    n: sql`count(*)`,
-    sum: sql`total(value)`,
-    sumSq: sql`total(value * value)`,
   };
+  return [
+    upsert(db, rollupMetrics, obs, { ...key, minute: sql`minute`, ...sums }, sql`true`),
+    upsert(
+      db,
+      stepRollups,
+      obs,
+      { ...key, step: sql`step`, ...sums, bins: sql`NULL` },
+      sql`step > 0 AND rollout_id != ''`,
+    ),
+  ] as const;
+}
+
+function upsert(
+  db: Db,
+  t: typeof rollupMetrics | typeof stepRollups,
+  obs: SQL,
+  exprs: Record<string, SQL>,
+  where: SQL,
+) {
   // insert().select() needs the select list in the table's column order.
+  const columns = Object.keys(getTableColumns(t));
   const select = sql.join(
-    Object.keys(getTableColumns(t)).map((k) => exprs[k]!),
+    columns.map((k) => exprs[k]!),
     sql`, `,
   );
-  const group = sql`minute, route_id, rollout_id, release_id, variant, dim, dim_value, metric`;
+  const keys = getTableConfig(t).primaryKeys[0]?.columns ?? [];
+  const group = sql.join(
+    keys.map((c) => sql.identifier(c.name)),
+    sql`, `,
+  );
   const excluded = (name: string) => sql.raw(`excluded."${name}"`);
   return db
     .insert(t)
-    .select(
-      sql`WITH batch AS (SELECT * FROM ${src.table} WHERE ${src.batchColumn} = ${src.batchId}),
-        obs AS (${sql.join(perDim, sql` UNION ALL `)})
-        SELECT ${select} FROM obs WHERE true GROUP BY ${group}`,
-    )
+    .select(sql`${obs} SELECT ${select} FROM obs WHERE ${where} GROUP BY ${group}`)
     .onConflictDoUpdate({
-      target: getTableConfig(t).primaryKeys[0]?.columns ?? [],
+      target: keys,
       set: {
         n: sql`${t.n} + ${excluded(t.n.name)}`,
         sum: sql`${t.sum} + ${excluded(t.sum.name)}`,

@@ -36,6 +36,7 @@ function keyOf(job: EvalJob, arm: { releaseId: string; variant: "stable" | "cana
   return {
     requestId: job.requestId,
     minute: minuteOf(job.ts),
+    step: job.step,
     routeId: job.routeId,
     rolloutId: job.rolloutId ?? "",
     releaseId: arm.releaseId,

@@ -30,6 +30,7 @@ export function sampleJob(route: Route, event: OutcomeEvent, texts: EvalTexts): 
     kind: "sample",
     requestId: event.requestId,
     ts: event.ts,
+    step: event.step,
     routeId: event.routeId,
     releaseId: event.releaseId,
     variant: event.variant,

@@ -62,7 +62,7 @@ export async function writeEvaluations(
     ...(rows.length > 0
       ? [
           insertEvaluations(db, JSON.stringify(rows), batch),
-          addQualityRollups(db, {
+          ...addQualityRollups(db, {
             table: evaluations,
             batchColumn: evaluations.evalBatch,
             batchId: batch.id,

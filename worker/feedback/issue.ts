@@ -3,7 +3,7 @@
  * a `FEEDBACK_SIGNING_KEY`. Claims name the release and variant that actually
  * answered (stable after a failover), so feedback judges the answer the user saw.
  */
-import type { Release } from "../../contracts/config";
+import { rolloutStep, type Release } from "../../contracts/config";
 import type { RequestFacts } from "../routing/facts";
 import type { RoutePlan } from "../routing/plan";
 import { signFeedbackToken } from "./token";
@@ -28,6 +28,7 @@ export async function issueFeedbackToken(
       co: facts.cohort,
       cl: facts.requestClass,
       iat: Math.floor(input.now / 1000),
+      st: rolloutStep(plan.route),
     },
     key,
   );

@@ -93,6 +93,7 @@ export function feedbackRow(claims: FeedbackClaims, score: number) {
   return {
     requestId: claims.r,
     minute: Math.floor(claims.iat / 60),
+    step: claims.st ?? 0,
     routeId: claims.route,
     rolloutId: claims.ro,
     releaseId: claims.rel,

@@ -19,7 +19,7 @@ export async function storeFeedback(db: Db, row: FeedbackRow, now: number): Prom
       .values({ ...row, feedbackBatch: batchId, createdAt: now })
       .onConflictDoNothing()
       .returning({ requestId: feedback.requestId }),
-    addQualityRollups(db, {
+    ...addQualityRollups(db, {
       table: feedback,
       batchColumn: feedback.feedbackBatch,
       batchId,

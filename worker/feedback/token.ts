@@ -35,6 +35,8 @@ export const FeedbackClaimsSchema = z.strictObject({
   cl: Dim,
   /** Issued at, epoch seconds. */
   iat: z.int().min(0),
+  /** The rollout step key of the request (see `rolloutStep`); absent in older tokens. */
+  st: z.int().min(0).optional(),
 });
 export type FeedbackClaims = z.infer<typeof FeedbackClaimsSchema>;
 

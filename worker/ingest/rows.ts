@@ -45,6 +45,7 @@ export function toOutcomeRow(e: OutcomeEvent): OutcomeRow {
     releaseId: e.releaseId,
     variant: e.variant,
     configVersion: e.configVersion,
+    step: e.step,
     weight: e.weight,
     segment: e.segment,
     country: e.country,
@@ -79,7 +80,7 @@ export function toOutcomeRow(e: OutcomeEvent): OutcomeRow {
  * Rows as JSON array texts of at most `maxBytes` each (a single larger row
  * gets a chunk of its own), so that each chunk fits one bound parameter.
  */
-export function rowsJsonChunks(rows: readonly OutcomeRow[], maxBytes: number): string[] {
+export function rowsJsonChunks(rows: readonly unknown[], maxBytes: number): string[] {
   const encoder = new TextEncoder();
   const chunks: string[] = [];
   let parts: string[] = [];

@@ -4,24 +4,38 @@
  *
  * 1. insert the rows into `outcomes` tagged with a fresh `ingest_batch`,
  *    skipping request ids already stored (redeliveries);
- * 2. add to `rollup_metrics` and `rollup_bins` only what the rows tagged with
- *    this batch contribute.
+ * 2. check that the insert stored every row the consumer aggregated: a row in
+ *    `ingest_guards` whose CHECK fails, aborting the transaction, when the
+ *    count of rows tagged with this batch differs (the row is deleted again);
+ * 3. add the consumer's increments (`aggregate.ts`) to `rollup_metrics`,
+ *    `rollup_bins` and `step_rollups`.
  *
- * A redelivered event therefore inserts no row and adds to no aggregate, and a
- * failed batch leaves nothing behind. Rows travel as one JSON text parameter
- * per statement (expanded with `json_each`), because D1 allows only 100 bound
- * parameters per statement. See docs/idempotent-ingest.md.
+ * The first attempt assumes every row is new, which is what a queue mostly
+ * delivers. When the check fails (a redelivery), the request ids already
+ * stored are read and the rest written again the same way. A redelivered event
+ * therefore adds to no aggregate, a failed batch leaves nothing behind, and a
+ * concurrent consumer storing the same request id in between is caught by the
+ * check. Rows and increments travel as one JSON text parameter per statement
+ * (expanded with `json_each`), because D1 allows only 100 bound parameters per
+ * statement. See docs/idempotent-ingest.md.
  *
  * Every statement is an `insert(...).select(sql)` built by drizzle: raw
  * `db.run(sql)` items with parameters break inside `db.batch()` on D1
  * (drizzle-orm issue #2277).
  */
-import { getTableColumns, sql, type SQL } from "drizzle-orm";
+import { eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
-import { deadLetters, outcomes, rollupBins, rollupMetrics } from "../../contracts/db/schema";
+import {
+  deadLetters,
+  ingestGuards,
+  outcomes,
+  rollupBins,
+  rollupMetrics,
+  stepRollups,
+} from "../../contracts/db/schema";
+import { rollupIncrements, type Increments } from "./aggregate";
 import type { DeadLetterRow } from "./dead-letter";
-import { ROLLUP_DIMS } from "../../contracts/dims";
 import { rowsJsonChunks, type OutcomeRow } from "./rows";
 
 export type Db = DrizzleD1Database;
@@ -32,12 +46,18 @@ export interface IngestBatch {
   at: number;
 }
 
+/** What a write stored: new rows, and rows skipped as already stored. */
+export interface WriteResult {
+  written: number;
+  duplicates: number;
+}
+
 /** Bytes of row JSON per bound parameter; D1 caps a string value at 2 MB. */
 const MAX_PARAM_BYTES = 1_000_000;
 
 /**
- * Writes rows and their rollups atomically. Throws if D1 fails, in which case
- * nothing was written.
+ * Writes rows and their rollups atomically, each request id at most once ever.
+ * Throws if D1 fails, in which case nothing was written.
  *
  * @example
  * await writeOutcomes(drizzle(env.DB), rows, { id: crypto.randomUUID(), at: Date.now() });
@@ -46,12 +66,62 @@ export async function writeOutcomes(
   db: Db,
   rows: readonly OutcomeRow[],
   batch: IngestBatch,
-): Promise<void> {
+): Promise<WriteResult> {
+  const distinct = [...new Map(rows.map((r) => [r.requestId, r])).values()];
+  if (distinct.length === 0) return { written: 0, duplicates: rows.length };
+  try {
+    await writeNew(db, distinct, batch);
+    return { written: distinct.length, duplicates: rows.length - distinct.length };
+  } catch {
+    // Some request id was stored already (or D1 failed: then this fails too).
+    const stored = await storedRequestIds(db, distinct);
+    const fresh = distinct.filter((r) => !stored.has(r.requestId));
+    if (fresh.length > 0) await writeNew(db, fresh, batch);
+    return { written: fresh.length, duplicates: rows.length - fresh.length };
+  }
+}
+
+async function storedRequestIds(db: Db, rows: readonly OutcomeRow[]): Promise<Set<string>> {
+  const ids = JSON.stringify(rows.map((r) => r.requestId));
+  const found = await db
+    .select({ id: outcomes.requestId })
+    .from(outcomes)
+    .where(sql`${outcomes.requestId} IN (SELECT value FROM json_each(${ids}))`);
+  return new Set(found.map((f) => f.id));
+}
+
+/** One transaction; fails as a whole unless every row was new. */
+async function writeNew(db: Db, rows: readonly OutcomeRow[], batch: IngestBatch): Promise<void> {
+  const inc = rollupIncrements(rows);
   const [first, ...rest] = rowsJsonChunks(rows, MAX_PARAM_BYTES).map((json) =>
     insertOutcomes(db, json, batch),
   );
   if (first === undefined) return;
-  await db.batch([first, ...rest, addRollupMetrics(db, batch.id), addRollupBins(db, batch.id)]);
+  await db.batch([
+    first,
+    ...rest,
+    db
+      .insert(ingestGuards)
+      .select(
+        sql`SELECT ${batch.id}, ${rows.length}, count(*) FROM ${outcomes} WHERE ${outcomes.ingestBatch} = ${batch.id}`,
+      ),
+    db.delete(ingestGuards).where(eq(ingestGuards.batch, batch.id)),
+    ...incrementStatements(db, inc),
+  ]);
+}
+
+/**
+ * The upserts adding increments to the rollup tables. Only ever run in the
+ * transaction that stores the rows they count.
+ */
+export function incrementStatements(db: Db, inc: Increments) {
+  return [
+    ...upserts(db, rollupMetrics, inc.minuteSums, addSums(rollupMetrics)),
+    ...upserts(db, rollupBins, inc.minuteBins, {
+      count: sql`${rollupBins.count} + ${excluded(rollupBins.count.name)}`,
+    }),
+    ...upserts(db, stepRollups, inc.steps, { ...addSums(stepRollups), bins: mergeBins() }),
+  ];
 }
 
 /** Stores dead letters in one transaction; a message id already stored is kept as is. */
@@ -92,81 +162,50 @@ function insertOutcomes(db: Db, json: string, batch: IngestBatch) {
     .onConflictDoNothing({ target: outcomes.requestId });
 }
 
-/**
- * CTEs over the rows of one ingest batch: `obs` has one row per
- * (outcome, dimension, metric) with the metric's value and sketch bin.
- */
-function batchObservations(batchId: string): SQL {
-  const perDim = ROLLUP_DIMS.map((d) => {
-    const value =
-      d.field === null
-        ? sql`${d.fallback}`
-        : sql`coalesce(${sql.identifier(outcomes[d.field].name)}, ${d.fallback})`;
-    return sql`SELECT minute, route_id, rollout_id, release_id, variant, metrics,
-      ${d.dim} AS dim, ${value} AS dim_value FROM batch`;
-  });
-  return sql`WITH
-    batch AS (SELECT * FROM ${outcomes} WHERE ingest_batch = ${batchId}),
-    dims AS (${sql.join(perDim, sql` UNION ALL `)}),
-    obs AS (
-      SELECT d.minute, d.route_id, d.rollout_id, d.release_id, d.variant, d.dim, d.dim_value,
-        json_extract(m.value, '$[0]') AS metric,
-        json_extract(m.value, '$[1]') AS value,
-        json_extract(m.value, '$[2]') AS bin
-      FROM dims AS d, json_each(d.metrics) AS m
-    )`;
-}
-
-const ROLLUP_KEY = {
-  minute: sql`minute`,
-  routeId: sql`route_id`,
-  rolloutId: sql`rollout_id`,
-  releaseId: sql`release_id`,
-  variant: sql`variant`,
-  dim: sql`dim`,
-  dimValue: sql`dim_value`,
-  metric: sql`metric`,
-};
-const ROLLUP_GROUP = sql.join(Object.values(ROLLUP_KEY), sql`, `);
-
-const primaryKey = (table: SQLiteTable) => getTableConfig(table).primaryKeys[0]?.columns ?? [];
 const excluded = (name: string) => sql.raw(`excluded."${name}"`);
 
-function addRollupMetrics(db: Db, batchId: string) {
-  const t = rollupMetrics;
-  // total() is always REAL and never overflows, unlike sum() over integers.
-  const select = selectList(t, {
-    ...ROLLUP_KEY,
-    n: sql`count(*)`,
-    sum: sql`total(value)`,
-    sumSq: sql`total(value * value)`,
-  });
-  return db
-    .insert(t)
-    .select(
-      sql`${batchObservations(batchId)} SELECT ${select} FROM obs WHERE true GROUP BY ${ROLLUP_GROUP}`,
-    )
-    .onConflictDoUpdate({
-      target: primaryKey(t),
-      set: {
-        n: sql`${t.n} + ${excluded(t.n.name)}`,
-        sum: sql`${t.sum} + ${excluded(t.sum.name)}`,
-        sumSq: sql`${t.sumSq} + ${excluded(t.sumSq.name)}`,
-      },
-    });
+function addSums(t: typeof rollupMetrics | typeof stepRollups) {
+  return {
+    n: sql`${t.n} + ${excluded(t.n.name)}`,
+    sum: sql`${t.sum} + ${excluded(t.sum.name)}`,
+    sumSq: sql`${t.sumSq} + ${excluded(t.sumSq.name)}`,
+  };
 }
 
-function addRollupBins(db: Db, batchId: string) {
-  const t = rollupBins;
-  const select = selectList(t, { ...ROLLUP_KEY, bin: sql`bin`, count: sql`count(*)` });
-  return db
-    .insert(t)
-    .select(
-      sql`${batchObservations(batchId)} SELECT ${select} FROM obs WHERE bin IS NOT NULL
-        GROUP BY ${ROLLUP_GROUP}, bin`,
-    )
-    .onConflictDoUpdate({
-      target: primaryKey(t),
-      set: { count: sql`${t.count} + ${excluded(t.count.name)}` },
-    });
+/**
+ * Adds two sketches stored as `{"<bin>": count}` JSON objects, bin by bin.
+ * A row is at most a few hundred bins (one per 2% of value range).
+ */
+function mergeBins(): SQL {
+  const cur = sql.raw(`"${stepRollups.bins.name}"`);
+  const inc = excluded(stepRollups.bins.name);
+  return sql`CASE WHEN ${inc} IS NULL THEN ${cur} WHEN ${cur} IS NULL THEN ${inc} ELSE (
+    SELECT json_group_object(key, total) FROM (
+      SELECT key, sum(value) AS total FROM (
+        SELECT key, value FROM json_each(${cur}) UNION ALL SELECT key, value FROM json_each(${inc})
+      ) GROUP BY key
+    )) END`;
+}
+
+/**
+ * `INSERT ... SELECT ... FROM json_each(?) ON CONFLICT (primary key) DO UPDATE`
+ * statements adding `values` to a table, one per chunk of at most
+ * MAX_PARAM_BYTES of JSON. Values travel as arrays in the table's column order.
+ */
+function upserts<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  values: ReadonlyArray<T["$inferInsert"]>,
+  set: Partial<Record<keyof T["$inferSelect"], SQL>>,
+) {
+  const keys = Object.keys(getTableColumns(table)) as Array<keyof T["$inferInsert"]>;
+  const tuples = values.map((v) => keys.map((k) => v[k] ?? null));
+  const select = sql.raw(keys.map((_, i) => `json_extract(e.value, '$[${i}]')`).join(", "));
+  const target = getTableConfig(table).primaryKeys[0]?.columns ?? [];
+  return rowsJsonChunks(tuples, MAX_PARAM_BYTES).map((json) =>
+    db
+      .insert(table)
+      .select(sql`SELECT ${select} FROM json_each(${json}) AS e WHERE true`)
+      .onConflictDoUpdate({ target, set }),
+  );
 }

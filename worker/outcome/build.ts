@@ -3,6 +3,7 @@
  * the proxy passes timings and inspections in; this decides error classes,
  * token counts and metrics in one place.
  */
+import { rolloutStep } from "../../contracts/config";
 import { baseMetrics } from "../../contracts/metrics";
 import type { ErrorClass, OutcomeEvent, Variant } from "../../contracts/outcome";
 import type { RoutePlan } from "../routing/plan";
@@ -75,6 +76,7 @@ export function buildOutcome(o: Observed): OutcomeEvent {
     variant: o.plan.variant,
     rolloutId: o.plan.route.canary?.id ?? null,
     configVersion: o.configVersion,
+    step: rolloutStep(o.plan.route),
     weight: o.plan.weight,
     segment: o.plan.segment,
     country: o.facts.country,

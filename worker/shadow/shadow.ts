@@ -74,6 +74,7 @@ export async function runShadow(run: ShadowRun): Promise<ShadowOutcome> {
     kind: "pair",
     requestId: e.requestId,
     ts: e.ts,
+    step: e.step,
     routeId: e.routeId,
     rolloutId: e.rolloutId,
     segment: e.segment,

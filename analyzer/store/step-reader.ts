@@ -1,0 +1,72 @@
+/**
+ * Reads a route's current rollout step from `step_rollups` into the analyzer's
+ * `WindowData`: one indexed range read of at most (slices × arms × metrics)
+ * rows, each sketch a single JSON value. Neither traffic nor the step's length
+ * changes how many rows there are, so a run costs the same at 10^3 or 10^6
+ * requests a day (docs/step-rollups.md). Arbitrary time windows (the admin
+ * API's `from`/`to`) are read from the per-minute rollups by `window-reader.ts`.
+ */
+import { and, eq, or } from "drizzle-orm";
+import { rolloutStep, type Route } from "../../contracts/config";
+import { stepRollups } from "../../contracts/db/schema";
+import type { Slice, SliceDim, SketchBins, WindowData } from "../window";
+import { emptyArm } from "../window";
+import type { Db } from "./config-store";
+
+/**
+ * The aggregates of the route's current step, as a window from the step's
+ * start to `now`. Empty without a canary or a rollout.
+ *
+ * @example
+ * const window = await readStep(db, route, Date.now());
+ */
+export async function readStep(db: Db, route: Route, now: number): Promise<WindowData> {
+  const canary = route.canary;
+  const step = rolloutStep(route);
+  if (!canary || step === 0) return { from: now, to: now, slices: [] };
+  const t = stepRollups;
+  const rows = await db
+    .select({
+      variant: t.variant,
+      dim: t.dim,
+      dimValue: t.dimValue,
+      metric: t.metric,
+      n: t.n,
+      sum: t.sum,
+      sumSq: t.sumSq,
+      bins: t.bins,
+    })
+    .from(t)
+    .where(
+      and(
+        eq(t.routeId, route.id),
+        eq(t.rolloutId, canary.id),
+        eq(t.step, step),
+        or(
+          and(eq(t.variant, "stable"), eq(t.releaseId, route.stable.id)),
+          and(eq(t.variant, "canary"), eq(t.releaseId, canary.id)),
+        ),
+      ),
+    );
+  const slices = new Map<string, Slice>();
+  for (const r of rows) {
+    const key = `${r.dim}\u0000${r.dimValue}`;
+    let s = slices.get(key);
+    if (!s) {
+      s = { dim: r.dim as SliceDim, value: r.dimValue, stable: emptyArm(), canary: emptyArm() };
+      slices.set(key, s);
+    }
+    const arm = s[r.variant];
+    arm.metrics[r.metric] = { n: r.n, sum: r.sum, sumSq: r.sumSq };
+    if (r.bins !== null) arm.sketches[r.metric] = parseBins(r.bins);
+  }
+  return { from: step, to: now, slices: [...slices.values()] };
+}
+
+/** `{"<bin>": count}` as [bin, count] pairs. */
+export function parseBins(json: string): SketchBins {
+  return Object.entries(JSON.parse(json) as Record<string, number>).map(([bin, count]) => [
+    Number(bin),
+    count,
+  ]);
+}
