@@ -1,8 +1,10 @@
 /**
- * Reads a rollout's rollups over a time window into the analyzer's
- * `WindowData`. Two grouped queries (sums, then sketch bins) whose result size
- * depends on the number of slices and bins, not on traffic: the cost of a
- * run stays flat as request volume grows.
+ * Reads a rollout's per-minute rollups over any time window into the
+ * analyzer's `WindowData`, for the admin API's `from`/`to` view. Per-minute
+ * sketch bins exist for the `all` dimension only, so other slices carry
+ * counts, rates and means but no quantiles here; the current step's
+ * aggregates (`step-reader.ts`, what the analyzer judges) have them for every
+ * slice. Two grouped queries whose cost grows with the minutes in the window.
  */
 import { and, eq, gte, lte, or, sql } from "drizzle-orm";
 import type { Route } from "../../contracts/config";

@@ -152,6 +152,12 @@ describe("outcome queue consumer", () => {
       routeId,
     );
     expect(binned.map((r) => r.metric)).toEqual(["latency_ms", "ttft_ms"]);
+    // Per-minute sketches only for `all`; per-slice ones live in step_rollups.
+    const binDims = await all<{ dim: string }>(
+      "select distinct dim from rollup_bins where route_id = ?",
+      routeId,
+    );
+    expect(binDims.map((r) => r.dim)).toEqual(["all"]);
 
     // The per-step aggregates hold the same counts, and the sketch merged
     // across batches (one JSON object per slice) holds the same bins.

@@ -1,7 +1,8 @@
 /**
  * The rollup increments of a set of outcome rows, aggregated in the consumer
- * instead of in SQL: per-minute sums, per-minute sketch bins and per-step
- * aggregates (sums plus the whole sketch). Pure. The store writes them in the
+ * instead of in SQL: per-minute sums (every dimension), per-minute sketch bins
+ * (the `all` dimension: time series and /metrics), and per-step aggregates
+ * (every dimension, sums plus the whole sketch: what the analyzer judges). Pure. The store writes them in the
  * transaction that inserts exactly these rows, so they count each request once
  * (docs/idempotent-ingest.md).
  *
@@ -81,7 +82,7 @@ export function rollupIncrements(rows: readonly OutcomeRow[]): Increments {
       for (const [metric, v, bin] of triples) {
         const mk = minuteHead + slice + metric;
         add(minuteSums, mk, v);
-        if (bin !== null) count(minuteBins, mk + SEP + bin);
+        if (bin !== null && dimValue[0] === "all") count(minuteBins, mk + SEP + bin);
         if (stepHead === null) continue;
         const sk = stepHead + slice + metric;
         add(stepSums, sk, v);
