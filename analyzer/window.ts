@@ -2,8 +2,8 @@
  * The analyzer's input: per-slice sums and sketch bins for the stable and the
  * canary arm of one route over a time window [from, to).
  *
- * Design: this is the shape the D1 reader produces from `rollup_metrics` and
- * `rollup_bins` (summing rows over the window's minutes) and the shape the
+ * Design: this is the shape the D1 readers produce (`step_rollups` for the
+ * current step, or the per-minute rollups over any window) and the shape the
  * in-memory rollup in `replay/` produces from outcome events, so offline replay
  * and the live cron share every statistic. Metric names are data (see
  * `contracts/metrics.ts`); a slice lacking a metric simply has no samples.
