@@ -222,8 +222,9 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
       observe(origin.status, ttfbMs, r),
     ),
   );
-  const relayed = relayBody(scrubBody(origin.body, keys), {
+  const relayed = relayBody(origin.body, {
     sse,
+    secrets: keys,
     idleTimeoutMs: config.settings.streamIdleTimeoutMs,
     abort: result.abort,
     now,

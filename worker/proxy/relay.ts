@@ -1,7 +1,10 @@
 /**
- * Relays an origin body to the client chunk by chunk, inspecting the bytes
- * as they pass. Nothing is buffered for the client: each pull reads one
- * upstream chunk and enqueues it at once.
+ * Relays an origin body to the client chunk by chunk, masking the origin keys
+ * and inspecting the bytes as they pass. Nothing is buffered for the client:
+ * each pull reads one upstream chunk and enqueues it at once. Per chunk the
+ * work is one read, the key scan, one enqueue and the inspector: no timer,
+ * promise race or extra stream stage, as the relay runs on the isolate's one
+ * thread for every concurrent stream.
  *
  * A stream that ends without its end marker, breaks, or stays silent longer
  * than the idle timeout ends with an explicit SSE error event, never a clean
@@ -14,6 +17,7 @@
  */
 import type { Inspection } from "./inspect";
 import { JsonInspector, SseInspector } from "./inspect";
+import { SecretScrubber } from "./scrub";
 
 export type RelayEnd = "completed" | "cut" | "stall" | "client_abort";
 
@@ -29,6 +33,8 @@ export interface RelayOptions {
   abort: AbortController;
   now: () => number;
   onEnd: (result: RelayResult) => void;
+  /** Origin keys to mask in the relayed bytes (see `SecretScrubber`). */
+  secrets?: readonly string[];
   /** Aborted when the client disconnects (the incoming request's signal). */
   clientGone?: AbortSignal;
 }
@@ -40,24 +46,35 @@ export function sseErrorEvent(code: "stream_cut" | "stream_stall", message: stri
   return encoder.encode(`event: error\ndata: ${data}\n\n`);
 }
 
-const IDLE = Symbol("idle");
-
+/**
+ * @example
+ * const relayed = relayBody(origin.body, { sse: true, secrets: [apiKey], idleTimeoutMs: 30_000,
+ *   abort, now: Date.now, onEnd: (r) => record(r), clientGone: request.signal });
+ * return new Response(relayed, { headers });
+ */
 export function relayBody(
   body: ReadableStream<Uint8Array>,
   opts: RelayOptions,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  const scrubber = new SecretScrubber(opts.secrets ?? []);
   const sse = opts.sse ? new SseInspector() : null;
   const json = opts.sse ? null : new JsonInspector();
   let finished = false;
-  let pulling = false;
-  let lastPull = opts.now();
-  let watchdog: ReturnType<typeof setInterval> | null = null;
+  // One timer per stream, re-armed only when it fires (never per chunk): it
+  // ends a read that has waited the idle timeout (a stall), or a stream that
+  // nothing has pulled for that long (a client the runtime dropped silently).
+  let reading = false;
+  let readSince = opts.now();
+  let lastPull = readSince;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;
 
   const finish = (end: RelayEnd): void => {
     if (finished) return;
     finished = true;
-    if (watchdog !== null) clearInterval(watchdog);
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
     const now = opts.now();
     const inspection = sse ? sse.end(now) : json!.end();
     opts.onEnd({ end, inspection, endedAt: now });
@@ -67,6 +84,7 @@ export function relayBody(
     controller: ReadableStreamDefaultController<Uint8Array>,
     end: "cut" | "stall",
   ): void => {
+    if (finished) return;
     opts.abort.abort();
     reader.cancel().catch(() => {});
     if (sse) {
@@ -81,56 +99,70 @@ export function relayBody(
   };
 
   const abandon = (): void => {
+    if (finished) return;
     opts.abort.abort();
     reader.cancel().catch(() => {});
     finish("client_abort");
   };
 
-  /** One pull: the next upstream chunk, a stall, a cut or the end. */
-  const pullOnce = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<typeof IDLE>((resolve) => {
-      timer = setTimeout(() => resolve(IDLE), opts.idleTimeoutMs);
-    });
-    let next: ReadableStreamReadResult<Uint8Array> | typeof IDLE;
-    try {
-      next = await Promise.race([reader.read(), idle]);
-    } catch {
-      fail(controller, "cut");
-      return;
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
-    if (next === IDLE) return fail(controller, "stall");
-    if (next.done) {
-      if (sse && !sse.result.completed) return fail(controller, "cut");
-      controller.close();
-      return finish("completed");
-    }
-    controller.enqueue(next.value);
+  const arm = (delay: number): void => {
+    timer = setTimeout(check, Math.max(0, delay));
+  };
+  function check(): void {
+    timer = null;
+    if (finished) return;
     const now = opts.now();
-    if (sse) sse.push(next.value, now);
-    else json!.push(next.value, now);
+    const due = (reading ? readSince : lastPull) + opts.idleTimeoutMs;
+    if (now < due) return arm(due - now);
+    if (reading && ctrl) fail(ctrl, "stall");
+    else abandon();
+  }
+
+  const pass = (bytes: Uint8Array, controller: ReadableStreamDefaultController<Uint8Array>) => {
+    if (bytes.byteLength === 0) return false;
+    controller.enqueue(bytes);
+    const now = opts.now();
+    if (sse) sse.push(bytes, now);
+    else json!.push(bytes, now);
+    return true;
+  };
+
+  /** One pull: upstream chunks until one can be passed on, or a stall, a cut or the end. */
+  const pullOnce = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    for (;;) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      reading = true;
+      readSince = opts.now();
+      try {
+        next = await reader.read();
+      } catch {
+        return fail(controller, "cut");
+      } finally {
+        reading = false;
+      }
+      if (finished) return;
+      if (next.done) {
+        pass(scrubber.flush(), controller);
+        if (sse && !sse.result.completed) return fail(controller, "cut");
+        controller.close();
+        return finish("completed");
+      }
+      if (pass(scrubber.push(next.value), controller)) return;
+    }
   };
 
   return new ReadableStream<Uint8Array>(
     {
-      start() {
+      start(controller) {
+        ctrl = controller;
         if (opts.clientGone?.aborted) return abandon();
         opts.clientGone?.addEventListener("abort", abandon, { once: true });
-        watchdog = setInterval(
-          () => {
-            if (!pulling && opts.now() - lastPull > opts.idleTimeoutMs) abandon();
-          },
-          Math.min(1_000, opts.idleTimeoutMs),
-        );
+        arm(opts.idleTimeoutMs);
       },
       async pull(controller) {
-        pulling = true;
         try {
           await pullOnce(controller);
         } finally {
-          pulling = false;
           lastPull = opts.now();
         }
       },

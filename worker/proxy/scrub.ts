@@ -18,6 +18,8 @@ export const MIN_SECRET_LENGTH = 8;
 
 export class SecretScrubber {
   private readonly secrets: Uint8Array[];
+  /** Distinct first bytes of the secrets: the only places a key can start. */
+  private readonly starts: number[];
   private held: Uint8Array = EMPTY;
 
   constructor(secrets: readonly string[]) {
@@ -25,6 +27,7 @@ export class SecretScrubber {
     this.secrets = [...new Set(secrets)]
       .filter((s) => s.length >= MIN_SECRET_LENGTH)
       .map((s) => encoder.encode(s));
+    this.starts = [...new Set(this.secrets.map((s) => s[0]!))];
   }
 
   /** Whether there is anything to scrub at all. */
@@ -56,28 +59,49 @@ export class SecretScrubber {
     return out;
   }
 
+  /** The next position at or after `from` holding a key's first byte, or -1. */
+  private nextStart(buf: Uint8Array, from: number): number {
+    let best = -1;
+    for (const b of this.starts) {
+      const at = buf.indexOf(b, from);
+      if (at !== -1 && (best === -1 || at < best)) best = at;
+    }
+    return best;
+  }
+
+  // Only positions holding a key's first byte are examined (found with the
+  // native `indexOf`), so a chunk without one costs a scan per distinct first byte.
   private scan(buf: Uint8Array, final: boolean): { out: Uint8Array; rest: Uint8Array } {
     const parts: Uint8Array[] = [];
     let from = 0;
-    let i = 0;
-    while (i < buf.byteLength) {
+    let i = this.nextStart(buf, 0);
+    while (i !== -1) {
       const left = buf.byteLength - i;
-      const key = this.secrets.find(
-        (s) => left >= s.byteLength && matchAt(buf, i, s, s.byteLength),
-      );
+      let key: Uint8Array | undefined;
+      for (const s of this.secrets) {
+        if (left >= s.byteLength && matchAt(buf, i, s, s.byteLength)) {
+          key = s;
+          break;
+        }
+      }
       if (key) {
         parts.push(buf.subarray(from, i), MASK);
-        i += key.byteLength;
-        from = i;
+        from = i + key.byteLength;
+        i = this.nextStart(buf, from);
         continue;
       }
-      if (!final && this.secrets.some((s) => left < s.byteLength && matchAt(buf, i, s, left))) {
-        // The tail may be the start of a key: keep it for the next chunk.
-        parts.push(buf.subarray(from, i));
-        return { out: concat(parts), rest: buf.slice(i) };
+      if (!final) {
+        for (const s of this.secrets) {
+          if (left < s.byteLength && matchAt(buf, i, s, left)) {
+            // The tail may be the start of a key: keep it for the next chunk.
+            parts.push(buf.subarray(from, i));
+            return { out: concat(parts), rest: buf.slice(i) };
+          }
+        }
       }
-      i += 1;
+      i = this.nextStart(buf, i + 1);
     }
+    if (from === 0) return { out: buf, rest: EMPTY };
     parts.push(buf.subarray(from));
     return { out: concat(parts), rest: EMPTY };
   }
