@@ -30,6 +30,33 @@ const RequestFieldsSchema = z.looseObject({
   response_format: z.looseObject({}).nullish(),
 });
 
+/** Strict: invalid UTF-8 throws (a fatal decoder can be reused: each `decode` is complete). */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+const isObject = (v: unknown): boolean => typeof v === "object" && v !== null && !Array.isArray(v);
+const isString = (v: unknown): boolean => typeof v === "string";
+const absent = (v: unknown): boolean => v === undefined || v === null;
+
+/**
+ * The same check as `RequestFieldsSchema` without building a parsed copy of
+ * the body: true only for bodies the schema accepts. Run on every request;
+ * the schema itself runs only when this fails, to name the field and problem.
+ */
+function hasRequestFieldTypes(b: Record<string, unknown>): boolean {
+  const { stream, messages, prompt, input } = b;
+  return (
+    (absent(stream) || typeof stream === "boolean") &&
+    (absent(messages) || (Array.isArray(messages) && messages.every(isObject))) &&
+    (absent(prompt) || isString(prompt) || Array.isArray(prompt) || isObject(prompt)) &&
+    (absent(input) || isString(input) || Array.isArray(input)) &&
+    (absent(b.instructions) || isString(b.instructions)) &&
+    (absent(b.user) || isString(b.user)) &&
+    (absent(b.safety_identifier) || isString(b.safety_identifier)) &&
+    (absent(b.stream_options) || isObject(b.stream_options)) &&
+    (absent(b.response_format) || isObject(b.response_format))
+  );
+}
+
 /**
  * Deepest nesting of arrays and objects in JSON text, without parsing it.
  *
@@ -69,10 +96,16 @@ export async function readJsonBody(
     }
     if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
   }
-  const bytes = await readLimited(req.body, maxBytes);
+  // With a declared length the runtime reads the body natively (it enforces the
+  // framing); only a chunked body is read, and limited, chunk by chunk here.
+  const bytes =
+    declared !== null
+      ? new Uint8Array(await req.arrayBuffer())
+      : await readLimited(req.body, maxBytes);
+  if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    text = utf8.decode(bytes);
   } catch {
     throw new ApiError(
       400,
@@ -108,8 +141,10 @@ export async function readJsonBody(
       "The request body must be a JSON object.",
     );
   }
-  const fields = RequestFieldsSchema.safeParse(value);
-  if (!fields.success) {
+  const fields = hasRequestFieldTypes(value as Record<string, unknown>)
+    ? null
+    : RequestFieldsSchema.safeParse(value);
+  if (fields && !fields.success) {
     throw new ApiError(
       400,
       "invalid_request_error",
