@@ -341,11 +341,25 @@ async function main() {
           cpus: SUT_CPUS,
           name: "ingest",
         });
+        const base = await projectWorkerOptions(ROOT);
+        const h = await startWorker({
+          name: "ingest-harness",
+          scriptPath: harness,
+          cpus: SUT_CPUS,
+          persist: join(work, "ingest-harness-state"),
+          options: {
+            compatibilityDate: base.compatibilityDate,
+            compatibilityFlags: base.compatibilityFlags,
+            d1Databases: { INGEST: "bench-ingest" },
+          },
+        });
         try {
+          await migrate(h.mf, "INGEST", await migrationStatements(ROOT));
           const { syntheticOutcomes } = await import(traffic);
           return {
             results: await ingest({
               mf: w.mf,
+              harnessUrl: h.url,
               traffic: syntheticOutcomes,
               batches: CFG.ingestBatches,
               concurrency: [1, 4],
@@ -355,6 +369,7 @@ async function main() {
           };
         } finally {
           await w.stop();
+          await h.stop();
         }
       });
 

@@ -5,12 +5,15 @@
  * local D1 (outcomes plus rollups, one transaction per batch). Sequential
  * batches, then several in flight, as the platform's consumer concurrency
  * would deliver them. Each batch's events span 2 seconds (the consumer's
- * max_batch_timeout), consecutive batches consecutive spans.
+ * max_batch_timeout), consecutive batches consecutive spans. Then the same
+ * consumer in an isolate of its own with batches built there (no dispatch
+ * across processes), and the cost of Miniflare's dispatch of one batch.
  */
 import { spread } from "../lib/stats.mjs";
 
 /**
- * @param {{ mf: import("miniflare").Miniflare, traffic: typeof import("../workers/traffic").syntheticOutcomes,
+ * @param {{ mf: import("miniflare").Miniflare, harnessUrl: string,
+ *   traffic: typeof import("../workers/traffic").syntheticOutcomes,
  *   batches: number, concurrency: number[], rounds: number, log: (s: string) => void }} o
  */
 export async function ingest(o) {
@@ -79,10 +82,37 @@ export async function ingest(o) {
     }
     out[String(c)] = { eventsPerSecond: spread(rates), sent, acked };
   }
+  // The same consumer code in an isolate of its own, fed batches built there:
+  // its throughput without Miniflare's cross-process dispatch of every batch.
+  /** @type {number[]} */
+  const isolated = [];
+  for (let r = 0; r < o.rounds; r++) {
+    const url = `${o.harnessUrl}/ingest?db=INGEST&batches=${o.batches}&seq=${r * o.batches}&start=${start}`;
+    const res = await fetch(url, { method: "POST" });
+    const body = /** @type {{ ms: number, acked: number, events: number }} */ (await res.json());
+    if (body.acked !== body.events)
+      throw new Error(`in-isolate ingest acked ${body.acked} of ${body.events}`);
+    isolated.push(body.events / (body.ms / 1000));
+    o.log(
+      `    in the consumer's own isolate, round ${r + 1}/${o.rounds}: ${isolated.at(-1)?.toFixed(0)} events/s`,
+    );
+  }
+  // What Miniflare's dispatch alone costs: a batch for a queue the consumer
+  // does not serve (it only logs and retries every message).
+  /** @type {number[]} */
+  const dispatch = [];
+  for (let i = 0; i < 10; i++) {
+    const b = batch(100);
+    const t0 = performance.now();
+    await worker.queue("llm-canary-bench-unserved", b);
+    dispatch.push(performance.now() - t0);
+  }
   const count = async (/** @type {string} */ table) =>
     Number((await db.prepare(`SELECT count(*) AS n FROM ${table}`).first())?.n ?? 0);
   return {
     byConcurrency: out,
+    inIsolate: { eventsPerSecond: spread(isolated), batches: o.batches, rounds: o.rounds },
+    dispatchMsPerBatch: spread(dispatch),
     batchSize: 100,
     storedRows: await count("outcomes"),
     rollupMetricsRows: await count("rollup_metrics"),

@@ -18,6 +18,7 @@ import { decide } from "../../analyzer/policy/decide";
 import { readStep } from "../../analyzer/store/step-reader";
 import { rollupIncrements } from "../../worker/ingest/aggregate";
 import { toOutcomeRow } from "../../worker/ingest/rows";
+import { handleQueue, OUTCOMES_QUEUE } from "../../worker/ingest/queue";
 import { incrementStatements, writeOutcomes } from "../../worker/ingest/store";
 import { syntheticOutcomes, type TrafficOptions } from "./traffic";
 
@@ -68,6 +69,56 @@ async function seedRollups(db: D1Database, t: TrafficOptions, start: number, cou
   };
 }
 
+/**
+ * The outcome consumer's own throughput: `batches` batches of 100 events (each
+ * spanning 2 s, the consumer's max_batch_timeout) built in this isolate and
+ * handed to the real queue handler one after the other, so no serialization
+ * between processes is timed. Time is read after each batch's D1 write.
+ */
+async function ingestInIsolate(db: D1Database, url: URL, ctx: ExecutionContext) {
+  const batches = Number(url.searchParams.get("batches") ?? "20");
+  const seq = Number(url.searchParams.get("seq") ?? "0");
+  const start = Number(url.searchParams.get("start") ?? String(Date.now() - 3_600_000));
+  let acked = 0;
+  const work = Array.from({ length: batches }, (_, b) => {
+    const from = start + (seq + b) * 2_000;
+    const events = syntheticOutcomes(
+      {
+        n: 100,
+        from,
+        to: from + 2_000,
+        seed: seq + b + 1,
+        routeId: "bench",
+        stableId: "bench-stable",
+        canaryId: "bench-canary",
+        canaryShare: 0.05,
+        idPrefix: `iso-${seq + b}`,
+        step: start,
+      },
+      0,
+      100,
+    );
+    const messages = events.map((body, i) => ({
+      id: `iso-${seq + b}-${i}`,
+      timestamp: new Date(from),
+      attempts: 1,
+      body: body as unknown,
+      ack: () => void (acked += 1),
+      retry: () => {},
+    }));
+    return {
+      queue: OUTCOMES_QUEUE,
+      messages,
+      ackAll: () => {},
+      retryAll: () => {},
+    } as unknown as MessageBatch<unknown>;
+  });
+  const env = { DB: db } as unknown as Parameters<typeof handleQueue>[1];
+  const t0 = Date.now();
+  for (const batch of work) await handleQueue(batch, env, ctx);
+  return { ms: Date.now() - t0, acked, events: batches * 100 };
+}
+
 async function compare(a: D1Database, b: D1Database): Promise<{ equal: boolean; detail: string }> {
   const q = (db: D1Database, sql: string) => db.prepare(sql).all<Record<string, number | string>>();
   const MINUTE_KEY = "minute, route_id, rollout_id, release_id, variant, dim, dim_value, metric";
@@ -108,7 +159,7 @@ function sameBins(a: string, b: string): boolean {
 }
 
 export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
     const db = env[url.searchParams.get("db") ?? "DB"];
     const start = Number(url.searchParams.get("start") ?? "0");
@@ -153,6 +204,8 @@ export default {
             )?.n ?? 0,
         });
       }
+      case "/ingest":
+        return Response.json(await ingestInIsolate(db!, url, ctx));
       case "/compare": {
         const a = env[url.searchParams.get("a") ?? ""];
         const b = env[url.searchParams.get("b") ?? ""];
