@@ -74,7 +74,7 @@ it("keeps seeded emails, phone numbers, keys, cards and tokens out of D1 and awa
     ],
   });
   const variants = new Set<string>();
-  let sent = 0;
+  let requests = 0;
   // Users hash to a variant by the (run-unique) release ids: keep going until
   // both arms answered, which at weight 50 takes 8 users or a few more.
   for (let i = 0; i < 8 || (variants.size < 2 && i < 64); i++) {
@@ -82,7 +82,7 @@ it("keeps seeded emails, phone numbers, keys, cards and tokens out of D1 and awa
     expect(res.status).toBe(200);
     expect(await res.text()).toContain(PII.email); // the client gets its answer untouched
     variants.add(res.headers.get("x-canary-variant")!);
-    sent += 1;
+    requests += 1;
   }
   expect(variants).toEqual(new Set(["stable", "canary"]));
   await waitFor("samples, pairs and their scores", async () => {
@@ -93,7 +93,7 @@ it("keeps seeded emails, phone numbers, keys, cards and tokens out of D1 and awa
               (select count(distinct request_id) from evaluations where evaluator = 'judge') as judged`,
     ).first<{ samples: number; pairs: number; outcomes: number; judged: number }>();
     return (
-      row && row.samples === sent && row.outcomes === sent && row.judged === sent && row.pairs > 0
+      row && row.samples === requests && row.outcomes === requests && row.judged === requests && row.pairs > 0
     );
   });
   const dump = await dumpAllTables();
