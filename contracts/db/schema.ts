@@ -63,10 +63,7 @@ export const outcomes = sqliteTable(
     ingestBatch: text("ingest_batch").notNull(),
     ingestedAt: integer("ingested_at").notNull(),
   },
-  (t) => [
-    index("outcomes_ingest_batch").on(t.ingestBatch),
-    index("outcomes_route_ts").on(t.routeId, t.ts),
-  ],
+  (t) => [index("outcomes_route_ts").on(t.routeId, t.ts)],
 );
 
 const rollupKey = {

@@ -81,8 +81,10 @@ export async function writeOutcomes(
   }
 }
 
+const requestIds = (rows: readonly OutcomeRow[]) => JSON.stringify(rows.map((r) => r.requestId));
+
 async function storedRequestIds(db: Db, rows: readonly OutcomeRow[]): Promise<Set<string>> {
-  const ids = JSON.stringify(rows.map((r) => r.requestId));
+  const ids = requestIds(rows);
   const found = await db
     .select({ id: outcomes.requestId })
     .from(outcomes)
@@ -100,10 +102,13 @@ async function writeNew(db: Db, rows: readonly OutcomeRow[], batch: IngestBatch)
   await db.batch([
     first,
     ...rest,
+    // Counted through the primary key: no index on the batch tag to maintain.
     db
       .insert(ingestGuards)
       .select(
-        sql`SELECT ${batch.id}, ${rows.length}, count(*) FROM ${outcomes} WHERE ${outcomes.ingestBatch} = ${batch.id}`,
+        sql`SELECT ${batch.id}, ${rows.length}, count(*) FROM ${outcomes}
+          WHERE ${outcomes.requestId} IN (SELECT value FROM json_each(${requestIds(rows)}))
+          AND ${outcomes.ingestBatch} = ${batch.id}`,
       ),
     db.delete(ingestGuards).where(eq(ingestGuards.batch, batch.id)),
     ...incrementStatements(db, inc),

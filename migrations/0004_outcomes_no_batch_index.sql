@@ -1,0 +1,1 @@
+DROP INDEX `outcomes_ingest_batch`;
