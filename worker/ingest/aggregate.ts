@@ -25,29 +25,57 @@ export interface Increments {
   steps: StepRow[];
 }
 
-/**
- * Map keys: JSON-encoded parts joined by U+0001, which JSON text never holds
- * raw (it escapes control characters), so any id or dim value splits back.
- */
-const SEP = "\u0001";
-
+/** Sums of one metric, and its sketch bins when it is sketched. */
 interface Acc {
   n: number;
   sum: number;
   sumSq: number;
+  bins: Map<number, number> | null;
 }
 
-function add(map: Map<string, Acc>, key: string, v: number): void {
-  const a = map.get(key);
-  if (a) {
-    a.n += 1;
-    a.sum += v;
-    a.sumSq += v * v;
-  } else map.set(key, { n: 1, sum: v, sumSq: v * v });
+/** The accumulators of one key head (minute or step), per slice and metric. */
+interface Group<H> {
+  head: H;
+  slices: Map<string, { dim: string; dimValue: string; metrics: Map<string, Acc> }>;
 }
 
-function count<K>(map: Map<K, number>, key: K): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
+type MinuteHead = Pick<MinuteSumRow, "minute" | "routeId" | "rolloutId" | "releaseId" | "variant">;
+type StepHead = Pick<StepRow, "routeId" | "rolloutId" | "step" | "variant" | "releaseId">;
+
+/**
+ * Nested maps with short keys: one long string key per observation would be
+ * hashed afresh for every lookup, which was most of the consumer's CPU.
+ */
+function groupOf<H>(groups: Map<string, Group<H>>, key: string, head: H): Group<H> {
+  let g = groups.get(key);
+  if (!g) groups.set(key, (g = { head, slices: new Map() }));
+  return g;
+}
+
+type Metrics = Map<string, Acc>;
+
+function sliceOf(g: Group<unknown>, dim: string, dimValue: string): Metrics {
+  // JSON keeps any two (dim, value) pairs apart, whatever characters they hold.
+  const key = JSON.stringify([dim, dimValue]);
+  let slice = g.slices.get(key);
+  if (!slice) g.slices.set(key, (slice = { dim, dimValue, metrics: new Map() }));
+  return slice.metrics;
+}
+
+function accOf(metrics: Metrics, metric: string): Acc {
+  let acc = metrics.get(metric);
+  if (!acc) metrics.set(metric, (acc = { n: 0, sum: 0, sumSq: 0, bins: null }));
+  return acc;
+}
+
+function add(acc: Acc, v: number, bin: number | null): void {
+  acc.n += 1;
+  acc.sum += v;
+  acc.sumSq += v * v;
+  if (bin !== null) {
+    acc.bins ??= new Map();
+    acc.bins.set(bin, (acc.bins.get(bin) ?? 0) + 1);
+  }
 }
 
 /**
@@ -60,92 +88,90 @@ function count<K>(map: Map<K, number>, key: K): void {
  * inc.minuteSums.find((r) => r.dim === "all" && r.metric === "requests")?.n; // rows.length
  */
 export function rollupIncrements(rows: readonly OutcomeRow[]): Increments {
-  const minuteSums = new Map<string, Acc>();
-  const minuteBins = new Map<string, number>();
-  const stepSums = new Map<string, Acc>();
-  const stepBins = new Map<string, Map<number, number>>();
+  const minutes = new Map<string, Group<MinuteHead>>();
+  const steps = new Map<string, Group<StepHead>>();
   for (const row of rows) {
     const triples = JSON.parse(row.metrics) as MetricTriple[];
-    const minuteHead = JSON.stringify([
-      row.minute,
-      row.routeId,
-      row.rolloutId,
-      row.releaseId,
-      row.variant,
-    ]);
-    const stepHead =
-      row.step > 0 && row.rolloutId !== ""
-        ? JSON.stringify([row.routeId, row.rolloutId, row.step, row.variant, row.releaseId])
+    const { minute, routeId, rolloutId, releaseId, variant, step } = row;
+    const m = groupOf(minutes, JSON.stringify([minute, routeId, rolloutId, releaseId, variant]), {
+      minute,
+      routeId,
+      rolloutId,
+      releaseId,
+      variant,
+    });
+    const st =
+      step > 0 && rolloutId !== ""
+        ? groupOf(steps, JSON.stringify([routeId, rolloutId, step, variant, releaseId]), {
+            routeId,
+            rolloutId,
+            step,
+            variant,
+            releaseId,
+          })
         : null;
-    for (const dimValue of rollupDims(row)) {
-      const slice = SEP + JSON.stringify(dimValue) + SEP;
+    for (const [dim, dimValue] of rollupDims(row)) {
+      const ms = sliceOf(m, dim, dimValue);
+      const ss = st ? sliceOf(st, dim, dimValue) : null;
+      // Per-minute sketches for `all` only: per-slice ones are per step.
+      const all = dim === "all";
       for (const [metric, v, bin] of triples) {
-        const mk = minuteHead + slice + metric;
-        add(minuteSums, mk, v);
-        if (bin !== null && dimValue[0] === "all") count(minuteBins, mk + SEP + bin);
-        if (stepHead === null) continue;
-        const sk = stepHead + slice + metric;
-        add(stepSums, sk, v);
-        if (bin !== null) {
-          let bins = stepBins.get(sk);
-          if (!bins) stepBins.set(sk, (bins = new Map()));
-          count(bins, bin);
-        }
+        add(accOf(ms, metric), v, all ? bin : null);
+        if (ss) add(accOf(ss, metric), v, bin);
       }
     }
   }
-  return {
-    minuteSums: [...minuteSums].map(([k, a]) => ({ ...minuteKey(k), ...a })),
-    minuteBins: [...minuteBins].map(([k, c]) => {
-      const cut = k.lastIndexOf(SEP);
-      return { ...minuteKey(k.slice(0, cut)), bin: Number(k.slice(cut + 1)), count: c };
-    }),
-    steps: [...stepSums].map(([k, a]) => {
-      const bins = stepBins.get(k);
-      return { ...stepKey(k), ...a, bins: bins ? JSON.stringify(Object.fromEntries(bins)) : null };
-    }),
-  };
-}
-
-type Parts = [head: unknown[], slice: [string, string], metric: string];
-
-function parts(k: string): Parts {
-  const [head, slice, metric] = k.split(SEP);
-  return [JSON.parse(head!) as unknown[], JSON.parse(slice!) as [string, string], metric!];
-}
-
-function minuteKey(k: string) {
-  const [[minute, routeId, rolloutId, releaseId, variant], [dim, dimValue], metric] = parts(k) as [
-    [number, string, string, string, string],
-    [string, string],
-    string,
-  ];
-  return {
-    minute,
-    routeId,
-    rolloutId,
-    releaseId,
-    variant: variant as MinuteSumRow["variant"],
-    dim,
-    dimValue,
-    metric,
-  };
-}
-
-function stepKey(k: string) {
-  const [[routeId, rolloutId, step, variant, releaseId], [dim, dimValue], metric] = parts(k) as [
-    [string, string, number, string, string],
-    [string, string],
-    string,
-  ];
-  return {
-    routeId,
-    rolloutId,
-    step,
-    variant: variant as StepRow["variant"],
-    releaseId,
-    dim,
-    dimValue,
-    metric,
-  };
+  // Literal objects: spreading `head` into each row cost more than the sums.
+  const minuteSums: MinuteSumRow[] = [];
+  const minuteBins: MinuteBinRow[] = [];
+  for (const { head: h, slices } of minutes.values())
+    for (const { dim, dimValue, metrics } of slices.values())
+      for (const [metric, { n, sum, sumSq, bins }] of metrics) {
+        const { minute, routeId, rolloutId, releaseId, variant } = h;
+        minuteSums.push({
+          minute,
+          routeId,
+          rolloutId,
+          releaseId,
+          variant,
+          dim,
+          dimValue,
+          metric,
+          n,
+          sum,
+          sumSq,
+        });
+        for (const [bin, count] of bins ?? [])
+          minuteBins.push({
+            minute,
+            routeId,
+            rolloutId,
+            releaseId,
+            variant,
+            dim,
+            dimValue,
+            metric,
+            bin,
+            count,
+          });
+      }
+  const stepRows: StepRow[] = [];
+  for (const { head: h, slices } of steps.values())
+    for (const { dim, dimValue, metrics } of slices.values())
+      for (const [metric, { n, sum, sumSq, bins }] of metrics)
+        stepRows.push({
+          routeId: h.routeId,
+          rolloutId: h.rolloutId,
+          step: h.step,
+          variant: h.variant,
+          releaseId: h.releaseId,
+          dim,
+          dimValue,
+          metric,
+          n,
+          sum,
+          sumSq,
+          bins: bins ? JSON.stringify(Object.fromEntries(bins)) : null,
+        });
+  return { minuteSums, minuteBins, steps: stepRows };
 }

@@ -103,13 +103,11 @@ async function writeNew(db: Db, rows: readonly OutcomeRow[], batch: IngestBatch)
     first,
     ...rest,
     // Counted through the primary key: no index on the batch tag to maintain.
-    db
-      .insert(ingestGuards)
-      .select(
-        sql`SELECT ${batch.id}, ${rows.length}, count(*) FROM ${outcomes}
+    db.insert(ingestGuards).select(
+      sql`SELECT ${batch.id}, ${rows.length}, count(*) FROM ${outcomes}
           WHERE ${outcomes.requestId} IN (SELECT value FROM json_each(${requestIds(rows)}))
           AND ${outcomes.ingestBatch} = ${batch.id}`,
-      ),
+    ),
     db.delete(ingestGuards).where(eq(ingestGuards.batch, batch.id)),
     ...incrementStatements(db, inc),
   ]);
@@ -184,12 +182,12 @@ function addSums(t: typeof rollupMetrics | typeof stepRollups) {
 function mergeBins(): SQL {
   const cur = sql.raw(`"${stepRollups.bins.name}"`);
   const inc = excluded(stepRollups.bins.name);
-  return sql`CASE WHEN ${inc} IS NULL THEN ${cur} WHEN ${cur} IS NULL THEN ${inc} ELSE (
-    SELECT json_group_object(key, total) FROM (
-      SELECT key, sum(value) AS total FROM (
-        SELECT key, value FROM json_each(${cur}) UNION ALL SELECT key, value FROM json_each(${inc})
-      ) GROUP BY key
-    )) END`;
+  // Patch only the increment's bins (a few dozen), each to its sum with the
+  // stored count, instead of regrouping the whole stored sketch.
+  return sql`CASE WHEN ${inc} IS NULL THEN ${cur} WHEN ${cur} IS NULL THEN ${inc} ELSE json_patch(${cur}, (
+    SELECT json_group_object(i.key, i.value + coalesce(json_extract(${cur}, '$."' || i.key || '"'), 0))
+    FROM json_each(${inc}) AS i
+  )) END`;
 }
 
 /**
