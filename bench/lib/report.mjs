@@ -207,6 +207,12 @@ export function targetRows(r) {
       `whose sketches are merged in SQL; this run's ${ing.storedRows} events left ${ing.rollupMetricsRows} + ` +
       `${ing.rollupBinsRows} per-minute rollup rows. Writes to one D1 database are serialized, so more ` +
       "batches in flight do not add throughput.";
+    const commit = ing.oneRowCommitMs?.median;
+    const floor =
+      commit !== undefined
+        ? ` A D1 transaction writing one row takes ${ms(commit)} here (local D1 persists every commit to ` +
+          `disk), which alone caps one consumer at ${f(100_000 / commit, 0)} events/s with batches of 100.`
+        : "";
     const iso = ing.inIsolate?.eventsPerSecond;
     if (iso)
       add({
@@ -215,7 +221,7 @@ export function targetRows(r) {
         goal: "> 5,000 events/s (one queue's ceiling)",
         met: iso.median > 5000,
         gap: iso.median > 5000 ? "" : `short by ${f(5000 - iso.median, 0)} events/s`,
-        cause: work,
+        cause: work + floor,
       });
     const dispatch = ing.dispatchMsPerBatch?.median;
     add({
