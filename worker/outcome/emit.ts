@@ -23,12 +23,16 @@ export async function emitOutcome(queue: Queue, event: OutcomeEvent): Promise<vo
   }
 }
 
+const encoder = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 /** SHA-256 hex of the prompt text, and its length (prompts are never stored). */
 export async function promptDigest(
   prompt: string,
 ): Promise<{ hash: string | null; chars: number }> {
   if (prompt.length === 0) return { hash: null, chars: 0 };
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(prompt));
-  const hash = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(prompt)));
+  let hash = "";
+  for (const b of digest) hash += HEX[b];
   return { hash, chars: prompt.length };
 }

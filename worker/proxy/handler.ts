@@ -174,9 +174,13 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     c.executionCtx.waitUntil(
       (async () => {
         const o = await observed;
+        // A timer turn first: the client's last bytes go out before the event is built.
+        await scheduler.wait(0);
         const prompt = await promptDigest(promptText(body));
         const event = buildOutcome({ ...o, prompt });
         await emitOutcome(c.env.OUTCOMES, event);
+        // Sampling and shadowing are configured per route; most routes have neither.
+        if (!plan.route.evaluation) return;
         await afterResponse({
           env: c.env,
           config,
