@@ -157,13 +157,16 @@ export class SseInspector {
   private readonly decoder = new TextDecoder();
 
   push(chunk: Uint8Array, now: number): void {
-    this.buffer += this.decoder.decode(chunk, { stream: true });
-    let nl = this.buffer.indexOf("\n");
+    const text = this.buffer + this.decoder.decode(chunk, { stream: true });
+    let from = 0;
+    let nl = text.indexOf("\n");
     while (nl !== -1) {
-      this.line(this.buffer.slice(0, nl).replace(/\r$/, ""), now);
-      this.buffer = this.buffer.slice(nl + 1);
-      nl = this.buffer.indexOf("\n");
+      const end = nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl; // CRLF
+      if (end > from) this.line(text.slice(from, end), now); // blank separators carry nothing
+      from = nl + 1;
+      nl = text.indexOf("\n", from);
     }
+    this.buffer = from === 0 ? text : text.slice(from);
   }
 
   /** Call at end of stream: a trailing unterminated line is still examined. */

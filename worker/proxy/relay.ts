@@ -75,9 +75,17 @@ export function relayBody(
     finished = true;
     if (timer !== null) clearTimeout(timer);
     timer = null;
-    const now = opts.now();
-    const inspection = sse ? sse.end(now) : json!.end();
-    opts.onEnd({ end, inspection, endedAt: now });
+    const endedAt = opts.now();
+    // Read on first use: the closing turn stays short (the client's last bytes
+    // go out first), and nothing is parsed when no outcome is recorded.
+    let inspection: Inspection | null = null;
+    opts.onEnd({
+      end,
+      endedAt,
+      get inspection() {
+        return (inspection ??= sse ? sse.end(endedAt) : json!.end());
+      },
+    });
   };
 
   const fail = (
