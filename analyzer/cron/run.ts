@@ -12,6 +12,7 @@ import type { Route, RoutingConfig } from "../../contracts/config";
 import { parseRoutingConfig } from "../../contracts/config";
 import { ROUTING_CONFIG_KEY } from "../../contracts/kv-keys";
 import { manualWeightCap } from "../history/manual-cap";
+import { weightEditsWithinStep } from "../history/weight-edits";
 import { decide } from "../policy/decide";
 import { DEFAULT_POLICY, resolvePolicy, type PolicyInput } from "../policy/policy";
 import * as transitions from "../policy/transitions";
@@ -84,11 +85,12 @@ export async function runAnalyzer(deps: RunDeps): Promise<RunReport> {
   try {
     const rec = await reconcile(db, kv, deps.now());
     if (rec.status === "direct_edit") {
+      const restarted = await restartEditedSteps(deps);
       await deps.notify({
         routeId: "*",
         action: "manual edit",
         summary: `direct KV edit recorded as version ${rec.version}`,
-        reasons: rec.changes,
+        reasons: restarted ? [...rec.changes, restarted] : rec.changes,
       });
     }
     if (rec.status === "invalid_kv") {
@@ -214,6 +216,36 @@ async function judgeRoute(
       reasons,
     });
   return { routeId: route.id, action: d.action, applied, versionAfter, reasons };
+}
+
+/**
+ * After a direct KV edit that changed a rollout's weights within its step,
+ * restarts that step (keeping the operator's weights), so the analyzer never
+ * pools traffic routed at two weights. Returns what it did, for the
+ * notification, or null.
+ */
+async function restartEditedSteps(deps: RunDeps): Promise<string | null> {
+  const [edited, before] = await recentVersions(deps.db, 2);
+  if (!edited || !before || edited.source !== "kv-direct") return null;
+  const edits = weightEditsWithinStep(before.doc, edited.doc);
+  if (edits.length === 0) return null;
+  const now = deps.now();
+  const ids = new Set(edits.map((e) => e.routeId));
+  const what = edits.map((e) => `${e.routeId}: weights ${e.from} → ${e.to}`).join(", ");
+  const r = await writeConfig(deps.db, deps.kv, {
+    expectedVersion: edited.version,
+    config: {
+      ...edited.doc,
+      routes: edited.doc.routes.map((r) => (ids.has(r.id) ? transitions.restartStep(r, now) : r)),
+    },
+    actor: "analyzer",
+    reason: `step restarted after a direct KV weight edit (${what}): traffic at the new weights is judged on its own`,
+    source: "analyzer",
+    now,
+  });
+  return r.ok
+    ? `step restarted in version ${r.version} (${what})`
+    : `step not restarted (${r.reason}); the new weights are judged with the step's earlier traffic`;
 }
 
 /** Rollback of the same canary release in the newest config, or null when nothing is left to do. */

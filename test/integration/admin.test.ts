@@ -605,8 +605,10 @@ describe("history and decisions", () => {
       version: 2,
       actor: "carol",
       reason: "step up by hand",
-      changes: ["routes.0.weight: 10 → 20"],
     });
+    // A new weight restarts the rollout step (its data is judged on its own).
+    expect(body.versions[1]!.changes[0]).toMatch(/^routes\.0\.rollout\.stepStartedAt: /);
+    expect(body.versions[1]!.changes[1]).toBe("routes.0.weight: 10 → 20");
     expect(Number.isNaN(Date.parse(body.versions[0]!.createdAt))).toBe(false);
     const all = await adminJson<{ versions: Array<{ source: string; changes: string[] }> }>(
       "/admin/history",

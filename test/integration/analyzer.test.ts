@@ -161,8 +161,17 @@ describe("scheduled analyzer", () => {
     await ingest(traffic(1, 11, 300));
     await runCron(T0 + 12 * MIN);
     const v = await versions();
-    expect(v.map((x) => x.source)).toEqual(["seed", "kv-direct"]);
+    expect(v.map((x) => x.source)).toEqual(["seed", "kv-direct", "analyzer"]);
     expect(v[1]!.reason).toMatch(/direct KV edit/);
+    // The new weight starts a step of its own (traffic at 10% is not pooled with 0%).
+    expect(v[2]!.reason).toMatch(
+      /step restarted after a direct KV weight edit \(chat: weights 10 → 0\)/,
+    );
+    const restarted = await kvConfig();
+    expect(restarted.routes[0]!.weight).toBe(0);
+    const stepStart = (r: Record<string, unknown>) =>
+      (r.rollout as { stepStartedAt: string }).stepStartedAt;
+    expect(stepStart(restarted.routes[0]!)).not.toBe(stepStart(edited.routes[0]!));
     await runCron(T0 + 13 * MIN);
     expect((await kvConfig()).routes[0]!.weight).toBe(0);
     const last = (await decisionRows()).at(-1)!;

@@ -42,6 +42,17 @@ describe("applyAction", () => {
     expect(r.ok && r.route.segments.map((s) => s.weight)).toEqual([20, 50]);
   });
 
+  it("restarts the rollout step on a new weight, so the analyzer never pools two weights", () => {
+    const r = applyAction(route(), { kind: "weight", weight: 25 }, NOW);
+    expect(r.ok && r.route.rollout).toMatchObject({
+      stepIndex: 0,
+      startedAt: STARTED,
+      stepStartedAt: new Date(NOW).toISOString(),
+    });
+    const seg = applyAction(route(), { kind: "weight", weight: 5, segment: "de" }, NOW);
+    expect(seg.ok && seg.route.rollout?.stepStartedAt).toBe(new Date(NOW).toISOString());
+  });
+
   it("names a missing segment and reports an unchanged weight", () => {
     expect(applyAction(route(), { kind: "weight", weight: 5, segment: "fr" }, NOW)).toEqual({
       ok: false,

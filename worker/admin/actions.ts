@@ -21,17 +21,26 @@ export type ActionResult =
   | { ok: false; reason: "no_canary" }
   | { ok: false; reason: "invalid_state"; state: RouteState; needs: RouteState };
 
-function setWeight(route: Route, weight: number, segment: string | undefined): ActionResult {
+/**
+ * A new weight restarts the rollout step: the analyzer judges each step on its
+ * own aggregates and must not pool traffic routed at two weights.
+ */
+function setWeight(
+  route: Route,
+  weight: number,
+  segment: string | undefined,
+  now: number,
+): ActionResult {
   if (segment === undefined) {
     return route.weight === weight
       ? { ok: false, reason: "unchanged" }
-      : { ok: true, route: { ...route, weight } };
+      : { ok: true, route: transitions.restartStep({ ...route, weight }, now) };
   }
   const at = route.segments.findIndex((s) => s.name === segment);
   if (at < 0) return { ok: false, reason: "segment_not_found", segment };
   if (route.segments[at]!.weight === weight) return { ok: false, reason: "unchanged" };
   const segments = route.segments.map((s, i) => (i === at ? { ...s, weight } : s));
-  return { ok: true, route: { ...route, segments } };
+  return { ok: true, route: transitions.restartStep({ ...route, segments }, now) };
 }
 
 /**
@@ -43,7 +52,7 @@ function setWeight(route: Route, weight: number, segment: string | undefined): A
 export function applyAction(route: Route, action: RouteAction, now: number): ActionResult {
   switch (action.kind) {
     case "weight":
-      return setWeight(route, action.weight, action.segment);
+      return setWeight(route, action.weight, action.segment, now);
     case "pause":
       if (route.state === "paused") return { ok: false, reason: "unchanged" };
       if (route.state !== "active")
