@@ -93,7 +93,11 @@ it("keeps seeded emails, phone numbers, keys, cards and tokens out of D1 and awa
               (select count(distinct request_id) from evaluations where evaluator = 'judge') as judged`,
     ).first<{ samples: number; pairs: number; outcomes: number; judged: number }>();
     return (
-      row && row.samples === requests && row.outcomes === requests && row.judged === requests && row.pairs > 0
+      row &&
+      row.samples === requests &&
+      row.outcomes === requests &&
+      row.judged === requests &&
+      row.pairs > 0
     );
   });
   const dump = await dumpAllTables();
