@@ -1,6 +1,8 @@
 /**
  * Where the edge gets its routing config: KV, cached in the isolate for a few
- * seconds so KV is not read on every request.
+ * seconds so KV is not read on every request. When the cache is due, one
+ * request reads KV and the others keep the cached config meanwhile; each
+ * request only ever awaits a read of its own.
  *
  * An invalid document never routes traffic. The edge keeps the last valid
  * config it saw; when it never saw one, it salvages a stable-only config from
@@ -26,7 +28,10 @@ interface CacheState {
   lastValid: RoutingConfig | null;
   fetchedAt: number;
   health: ConfigHealth;
-  inflight: Promise<RoutingConfig | null> | null;
+  /** Set by `invalidateConfigCache`: the next requests must not use the cached config. */
+  invalidated: boolean;
+  /** When a request of this isolate started reading KV (-Infinity: none is). */
+  refreshingSince: number;
 }
 
 const state: CacheState = {
@@ -34,7 +39,8 @@ const state: CacheState = {
   lastValid: null,
   fetchedAt: -Infinity,
   health: { status: "missing" },
-  inflight: null,
+  invalidated: false,
+  refreshingSince: -Infinity,
 };
 
 /** Current config health (for `/admin` and metrics). */
@@ -45,6 +51,7 @@ export function configHealth(): ConfigHealth {
 /** Forget the cached config so the next request reads KV (after admin writes). */
 export function invalidateConfigCache(): void {
   state.fetchedAt = -Infinity;
+  state.invalidated = true;
 }
 
 /** Forget everything, including the last valid config (a fresh isolate). */
@@ -54,6 +61,8 @@ export function resetConfigSource(): void {
     lastValid: null,
     fetchedAt: -Infinity,
     health: { status: "missing" },
+    invalidated: false,
+    refreshingSince: -Infinity,
   });
 }
 
@@ -138,13 +147,20 @@ export async function getRoutingConfig(
   now: number,
 ): Promise<RoutingConfig | null> {
   if (now - state.fetchedAt < CONFIG_CACHE_TTL_MS) return state.config;
-  if (!state.inflight) {
-    state.inflight = load(kv).finally(() => {
-      state.inflight = null;
-    });
+  // While another request reads KV, serve the config this isolate has. Never
+  // await that request's read: its continuation would run in the other
+  // request's I/O context, where this request's own body can no longer be read
+  // ("Cannot perform I/O on behalf of a different request", a 500 under load).
+  const refreshing = now - state.refreshingSince < CONFIG_CACHE_TTL_MS;
+  if (refreshing && state.config !== null && !state.invalidated) return state.config;
+  state.refreshingSince = now;
+  try {
+    const config = await load(kv);
+    state.config = config;
+    state.fetchedAt = now;
+    state.invalidated = false;
+    return config;
+  } finally {
+    state.refreshingSince = -Infinity;
   }
-  const config = await state.inflight;
-  state.config = config;
-  state.fetchedAt = now;
-  return config;
 }
