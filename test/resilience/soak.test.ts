@@ -258,7 +258,12 @@ describe("load", () => {
       sampleEveryS: 1,
     });
     expect(r.requests.sent).toBe(200);
-    expect(r.requests.clientErrors).toBe(0);
+    // On failure, show what the clients saw and what the dev server printed.
+    expect({
+      clientErrors: r.requests.clientErrors,
+      samples: r.requests.errorSamples,
+      devServerLog: r.requests.clientErrors > 0 ? r.devServerLog.slice(-20) : [],
+    }).toEqual({ clientErrors: 0, samples: [], devServerLog: [] });
     expect(r.outcomes.rows).toBe(200);
     expect(r.outcomes.lost).toBe(0);
     expect(r.outcomes.extra).toBe(0);
