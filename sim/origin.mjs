@@ -221,6 +221,12 @@ export async function startOrigin(options = {}) {
       else sendControlJson(res, 500, errorBody(500, "Simulated origin internal error."));
     });
   });
+  // Keep idle connections as long as hosted APIs and their load balancers do
+  // (Node's default is 5 s): a caller reusing a pooled connection just as the
+  // origin closes it gets "Network connection lost", which is a property of
+  // the test origin, not of the caller.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.on("connection", (socket) => {
     state.stats.openConnections += 1;
     socket.once("close", () => {

@@ -153,7 +153,11 @@ export function targetRows(r) {
       gap: d.gap.median <= 2 ? "" : `over by ${missedBy(d.gap.median, 2, " ms")}`,
       cause:
         "The relay is a JavaScript stream that reads, forwards and inspects every chunk (SSE and JSON parsing for the " +
-        "outcome and quality signals) on the isolate's one thread, where the queue consumer's D1 writes also run; " +
+        "outcome and quality signals) on the isolate's one thread, where the queue consumer's D1 writes also run. " +
+        "It has to be JavaScript: it masks origin keys an origin echoes into the stream and ends a cut or stalled " +
+        "stream with an SSE error event. A JavaScript stage between two streams costs about 0.12–0.16 ms of CPU per " +
+        "frame in workerd against 0.05 ms for a native pipe (bench/profile.mjs), so 256 streams at 50 frames/s need " +
+        "more than the one core the router has here; " +
         `the bare Worker (a native pipe) adds ${signedMs(d.bareGap?.median)}, the router with logging off ${signedMs(d.nologGap?.median)}.`,
     });
     add({
