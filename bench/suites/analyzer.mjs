@@ -10,33 +10,8 @@
  * events: the real ingest path and the directly computed rollups must leave
  * identical rollup tables.
  */
-import http from "node:http";
+import { postJson as call } from "../lib/post.mjs";
 import { median, rotation, spread } from "../lib/stats.mjs";
-
-/**
- * POST on a fresh connection (workerd may close a kept-alive connection after
- * a long request, and a request sent on it would be lost).
- * @template [T=unknown]
- * @param {string} url
- * @returns {Promise<T>}
- */
-function call(url) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", agent: false }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => (text += c));
-      res.on("end", () => {
-        if (res.statusCode !== 200)
-          reject(new Error(`${url}: ${res.statusCode} ${text.slice(0, 500)}`));
-        else resolve(/** @type {T} */ (JSON.parse(text)));
-      });
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 /** @param {string} url */
 async function timed(url) {
