@@ -17,7 +17,7 @@ export const MAX_JSON_DEPTH = 64;
  * sampling); all other fields are the origin's business. `model` is checked
  * by the proxy itself.
  */
-const RequestFieldsSchema = z.looseObject({
+export const RequestFieldsSchema = z.looseObject({
   stream: z.boolean().nullish(),
   messages: z.array(z.looseObject({})).nullish(),
   // Completions: text or tokens; Responses: a prompt template reference.
@@ -42,7 +42,7 @@ const absent = (v: unknown): boolean => v === undefined || v === null;
  * the body: true only for bodies the schema accepts. Run on every request;
  * the schema itself runs only when this fails, to name the field and problem.
  */
-function hasRequestFieldTypes(b: Record<string, unknown>): boolean {
+export function hasRequestFieldTypes(b: Record<string, unknown>): boolean {
   const { stream, messages, prompt, input } = b;
   return (
     (absent(stream) || typeof stream === "boolean") &&
