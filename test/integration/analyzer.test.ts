@@ -3,53 +3,31 @@ import { drizzle } from "drizzle-orm/d1";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ROUTING_CONFIG_KEY } from "../../contracts/kv-keys";
 import { latestVersion, writeConfig } from "../../analyzer/store/config-store";
-import { makeOutcome } from "../fixtures/outcome";
 import {
   decisionRows,
   ingest,
   kvConfig,
+  MIN,
   putConfig,
   resetStorage,
   rolloutConfig,
+  rolloutTraffic,
   runCron,
+  T0,
   versions,
 } from "../fixtures/analyzer";
 
-const T0 = Date.UTC(2026, 10, 27, 10, 0);
-const MIN = 60_000;
-
-/** Healthy traffic for both arms at the configured 10% weight, over minutes [from, to). */
-function traffic(
+/** Traffic at the configured 10% weight; `errorRate` and `latency` shape the canary. */
+const traffic = (
   fromMin: number,
   toMin: number,
   perMinute: number,
   canary: { errorRate?: number; latency?: number } = {},
-) {
-  const events = [];
-  let k = 0;
-  for (let m = fromMin; m < toMin; m++) {
-    for (let i = 0; i < perMinute; i++) {
-      k += 1;
-      const isCanary = i % 10 === 0;
-      const failed =
-        isCanary && canary.errorRate !== undefined && (k * 7919) % 100 < canary.errorRate * 100;
-      const latency = (isCanary ? (canary.latency ?? 100) : 100) * (0.8 + ((k * 37) % 40) / 100);
-      events.push(
-        makeOutcome({
-          ts: T0 + m * MIN + i * 10,
-          variant: isCanary ? "canary" : "stable",
-          releaseId: isCanary ? "canary-v2" : "stable-v1",
-          rolloutId: "canary-v2",
-          weight: 10,
-          errorClass: failed ? "http_5xx" : null,
-          status: failed ? 502 : 200,
-          latencyMs: latency,
-        }),
-      );
-    }
-  }
-  return events;
-}
+) =>
+  rolloutTraffic(fromMin, toMin, perMinute, {
+    canaryErrorRate: canary.errorRate,
+    canaryLatencyMs: canary.latency,
+  });
 
 describe("scheduled analyzer", () => {
   beforeEach(resetStorage);

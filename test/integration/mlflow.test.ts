@@ -12,11 +12,16 @@ import { mlflowRunKey } from "../../contracts/kv-keys";
 import type { MlflowSettings } from "../../analyzer/cron/mlflow";
 import { mlflowSink } from "../../analyzer/cron/mlflow";
 import { runAnalyzer } from "../../analyzer/cron/run";
-import { decisionRows, ingest, putConfig, resetStorage, rolloutConfig } from "../fixtures/analyzer";
-import { makeOutcome } from "../fixtures/outcome";
-
-const MIN = 60_000;
-const T0 = Date.UTC(2026, 10, 27, 10, 0);
+import {
+  decisionRows,
+  ingest,
+  MIN,
+  putConfig,
+  resetStorage,
+  rolloutConfig,
+  rolloutTraffic,
+  T0,
+} from "../fixtures/analyzer";
 const SETTINGS: MlflowSettings = {
   trackingUri: "https://mlflow.test",
   experimentId: "7",
@@ -60,29 +65,8 @@ function fakeMlflow(fail: "none" | "network" | "http" = "none") {
 }
 
 /** Traffic for both arms (10% canary) over minutes [from, to). */
-function traffic(fromMin: number, toMin: number, perMinute: number, canaryErrorRate = 0) {
-  const events = [];
-  let k = 0;
-  for (let m = fromMin; m < toMin; m++)
-    for (let i = 0; i < perMinute; i++) {
-      k += 1;
-      const canary = i % 10 === 0;
-      const failed = canary && (k * 7919) % 100 < canaryErrorRate * 100;
-      events.push(
-        makeOutcome({
-          ts: T0 + m * MIN + i * 10,
-          variant: canary ? "canary" : "stable",
-          releaseId: canary ? "canary-v2" : "stable-v1",
-          rolloutId: "canary-v2",
-          weight: 10,
-          errorClass: failed ? "http_5xx" : null,
-          status: failed ? 502 : 200,
-          latencyMs: 100 * (0.8 + ((k * 37) % 40) / 100),
-        }),
-      );
-    }
-  return events;
-}
+const traffic = (fromMin: number, toMin: number, perMinute: number, canaryErrorRate = 0) =>
+  rolloutTraffic(fromMin, toMin, perMinute, { canaryErrorRate });
 
 function analyze(at: number, f: typeof fetch) {
   return runAnalyzer({

@@ -7,8 +7,7 @@
 import { env, SELF } from "cloudflare:test";
 import { vi } from "vitest";
 import type { RoutingConfigInput } from "../../contracts/config";
-import type { OutcomeEvent } from "../../contracts/outcome";
-import { makeOutcome } from "../fixtures/outcome";
+import { rolloutTraffic } from "../fixtures/analyzer";
 import { simRelease } from "../fixtures/edge";
 
 export const EDGE_URL = "http://edge.test/v1/chat/completions";
@@ -239,37 +238,14 @@ export function found(text: string, needles: readonly string[]): string[] {
   return needles.filter((n) => text.includes(n));
 }
 
-/** Start of the analyzer tests' synthetic timeline (the rollout's step start). */
-export const T0 = Date.UTC(2026, 10, 27, 10, 0);
-export const MIN = 60_000;
+export { MIN, T0 } from "../fixtures/analyzer";
 
 /**
  * Healthy, identical arms over minutes [from, to): `perMinute` requests a
- * minute, every `1 / canaryShare`-th of them on the canary.
+ * minute, every `1 / canaryShare`-th of them on the canary, with repeatable ids.
  */
-export function traffic(fromMin: number, toMin: number, perMinute: number, canaryShare = 0.1) {
-  const events: OutcomeEvent[] = [];
-  const every = Math.round(1 / canaryShare);
-  let k = 0;
-  for (let m = fromMin; m < toMin; m++) {
-    for (let i = 0; i < perMinute; i++) {
-      k += 1;
-      const isCanary = i % every === 0;
-      events.push(
-        makeOutcome({
-          requestId: `t-${m}-${i}`,
-          ts: T0 + m * MIN + i * 10,
-          variant: isCanary ? "canary" : "stable",
-          releaseId: isCanary ? "canary-v2" : "stable-v1",
-          rolloutId: "canary-v2",
-          weight: canaryShare * 100,
-          latencyMs: 100 * (0.8 + ((k * 37) % 40) / 100),
-        }),
-      );
-    }
-  }
-  return events;
-}
+export const traffic = (fromMin: number, toMin: number, perMinute: number, canaryShare = 0.1) =>
+  rolloutTraffic(fromMin, toMin, perMinute, { canaryShare, idPrefix: "t" });
 
 /** Forgets the config history, decisions and runs, keeping outcomes and rollups. */
 export async function resetConfigHistory(): Promise<void> {
