@@ -13,6 +13,7 @@
  *   answers containing a marker word, for the edge's quality evaluator.
  */
 import http from "node:http";
+import { mulberry32 } from "../../sim/random.mjs";
 
 export const COUNTRY_HEADER = "x-demo-country";
 /** Answers containing this word are flagged by the moderation endpoint. */
@@ -32,21 +33,6 @@ export const LATENCY_SIGMA = 0.08;
 
 /** A toxic answer (the moderation endpoint flags it). */
 export const TOXIC_TEXT = `Listen, ${TOXIC_MARKER}, here is your answer, since you could not work it out.`;
-
-/**
- * mulberry32: seeded uniform numbers, so a run's toxic answers repeat.
- * @param {number} seed
- */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** @param {Behaviour} b */
 function prefix(b) {

@@ -18,7 +18,7 @@ import { accessFixture, AUDIENCE, TEAM_DOMAIN, unsignedToken } from "../fixtures
 import { adminFetch, seedConfig } from "../fixtures/admin";
 import { resetStorage, runCron, versions } from "../fixtures/analyzer";
 import { chatBody, originRequests, putConfig, uniqueTag } from "../fixtures/edge";
-import { seededRandom } from "../fixtures/outcome-mix";
+import { mulberry32 } from "../../analyzer/sim/prng";
 import {
   allD1Rows,
   captureConsole,
@@ -57,7 +57,7 @@ function isHeaderValue(s: string): boolean {
 
 /** 10,000 wrong admin tokens: near misses of `token` first, then random strings. */
 function wrongTokens(token: string, n: number): string[] {
-  const rnd = seededRandom(17);
+  const rnd = mulberry32(17);
   const out = new Set<string>();
   const add = (s: string) => {
     if (s !== token) out.add(s);

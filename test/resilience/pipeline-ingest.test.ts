@@ -21,7 +21,8 @@ import { droppedOutcomes } from "../../worker/outcome/emit";
 import { resetStorage } from "../fixtures/analyzer";
 import { chatBody, putConfig, uniqueTag } from "../fixtures/edge";
 import { makeOutcome } from "../fixtures/outcome";
-import { makeOutcomeMix, seededRandom } from "../fixtures/outcome-mix";
+import { mulberry32 } from "../../analyzer/sim/prng";
+import { makeOutcomeMix } from "../fixtures/outcome-mix";
 import {
   captureConsole,
   count,
@@ -124,7 +125,7 @@ describe("pipeline failing: ingest", () => {
     expect(deliveries).toHaveLength(1_400);
 
     let acked = 0;
-    for (const batch of chunk(shuffle(deliveries, seededRandom(88)), 100)) {
+    for (const batch of chunk(shuffle(deliveries, mulberry32(88)), 100)) {
       const r = await deliver(batch);
       expect(r.retried.size).toBe(0);
       acked += r.acked.size;

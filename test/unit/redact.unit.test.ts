@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { mulberry32 } from "../../analyzer/sim/prng";
 import { cutOnWhitespace, luhnValid, redact, redactForSample } from "../../worker/quality/redact";
-
-/** mulberry32: a small seeded PRNG so the generated PII is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const digits = (r: () => number, n: number) =>
@@ -72,7 +61,7 @@ const FILLER = [
 
 describe("redact", () => {
   it("never lets a seeded email, phone number, API key or card number through (500 texts)", () => {
-    const r = prng(20261127);
+    const r = mulberry32(20261127);
     for (let i = 0; i < 500; i++) {
       const secrets = [email(r), phone(r), apiKey(r), card(r)];
       const text = [
