@@ -2,22 +2,15 @@ import { describe, expect, it } from "vitest";
 import type { Route } from "../../contracts/config";
 import { RoutingConfigSchema } from "../../contracts/config";
 import { applyAction, withRoute } from "../../worker/admin/actions";
-import { makeConfig } from "../fixtures/config";
+import { makeConfig, ROLLOUT_STARTED, rolloutRoute } from "../fixtures/config";
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 
-const STARTED = "2026-11-27T10:00:00.000Z";
+const STARTED = ROLLOUT_STARTED;
 
 function config() {
   const cfg = RoutingConfigSchema.parse(makeConfig());
-  const r = cfg.routes[0]!;
-  const rollout = {
-    steps: [10, 50, 100],
-    stepIndex: 0,
-    stepStartedAt: STARTED,
-    startedAt: STARTED,
-  };
-  return { ...cfg, routes: [{ ...r, weight: 10, rollout }] };
+  return { ...cfg, routes: [rolloutRoute()] };
 }
 
 function route(over: Partial<Route> = {}): Route {

@@ -2,31 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { Route, RoutingConfig } from "../../contracts/config";
 import { RoutingConfigSchema } from "../../contracts/config";
 import { weightEditsWithinStep } from "../../analyzer/history/weight-edits";
-import { makeConfig } from "../fixtures/config";
-
-const STARTED = "2026-11-27T10:00:00.000Z";
+import { makeConfig, rolloutRoute } from "../fixtures/config";
 
 function config(over: Partial<Route> = {}): RoutingConfig {
   const cfg = RoutingConfigSchema.parse(makeConfig());
-  const r = cfg.routes[0]!;
-  const rollout = {
-    steps: [10, 50, 100],
-    stepIndex: 0,
-    stepStartedAt: STARTED,
-    startedAt: STARTED,
-  };
-  return {
-    ...cfg,
-    routes: [
-      {
-        ...r,
-        weight: 10,
-        segments: [{ name: "de", match: { countries: ["DE"] }, weight: 20 }],
-        rollout,
-        ...over,
-      },
-    ],
-  };
+  const segments = [{ name: "de", match: { countries: ["DE"] }, weight: 20 }];
+  return { ...cfg, routes: [rolloutRoute({ segments, ...over })] };
 }
 
 describe("weightEditsWithinStep", () => {
