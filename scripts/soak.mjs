@@ -35,10 +35,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { realpathSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { LOCAL_VARS, ROOT, startStack } from "./stack.mjs";
+import { isEntryPoint } from "../sim/entry.mjs";
 
 const run = promisify(execFile);
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -581,18 +580,7 @@ async function main() {
   process.exitCode = report.ok ? 0 : 1;
 }
 
-/** True when node was started with this file, false when it is imported. */
-function isEntryPoint() {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   main().catch((e) => {
     console.error(`[soak] ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exitCode = 1;

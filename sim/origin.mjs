@@ -20,8 +20,6 @@
  *   await origin.close();
  */
 import http from "node:http";
-import { realpathSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import { DEFAULTS, parseBehaviour, splitPrefix } from "./behaviour.mjs";
 import { USAGE, parseCli } from "./cli.mjs";
 import { openExchange, runStream, sendError, sendJson, sleep, writeHead } from "./exchange.mjs";
@@ -30,6 +28,7 @@ import { errorBody, faultMessage } from "./openai/shared.mjs";
 import { drawFault } from "./random.mjs";
 import { createState, listRecords, recordRequest, resetState, rngFor } from "./recorder.mjs";
 import { isObject } from "./text.mjs";
+import { isEntryPoint } from "./entry.mjs";
 
 /** @typedef {import("node:http").IncomingMessage} IncomingMessage */
 /** @typedef {import("node:http").ServerResponse} ServerResponse */
@@ -302,18 +301,7 @@ async function main(argv) {
   process.once("SIGTERM", stop);
 }
 
-/** True when node was started with this file, false when it is imported. */
-function isEntryPoint() {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   main(process.argv.slice(2)).catch((error) => {
     console.error(`sim origin: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
