@@ -17,8 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildRouter } from "./lib/build.mjs";
-import { MODEL, routingConfig, startOrigins } from "./lib/targets.mjs";
-import { migrate, migrationStatements, projectWorkerOptions, startWorker } from "./lib/workerd.mjs";
+import { MODEL, startOrigins, startRouter } from "./lib/targets.mjs";
 import { wrk } from "./lib/wrk.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -75,27 +74,17 @@ export function summarise(p) {
 async function main() {
   const work = await mkdtemp(join(tmpdir(), "llm-canary-profile-"));
   const origins = await startOrigins(ROOT, null);
-  const base = await projectWorkerOptions(ROOT);
   const port = 9300 + Math.floor(Math.random() * 600);
-  const w = await startWorker({
+  const w = await startRouter({
+    root: ROOT,
+    bundle: await buildRouter(ROOT, join(work, "bundle")),
+    origins,
+    logging: args.log,
+    cpus: null,
     name: "router",
-    scriptPath: await buildRouter(ROOT, join(work, "bundle")),
-    options: {
-      ...base,
-      bindings: {
-        ...base.bindings,
-        STABLE_API_KEY: "sk-bench-stable",
-        CANARY_API_KEY: "sk-bench-canary",
-        ...(args.log ? {} : { OUTCOME_LOGGING: "off" }),
-      },
-      queueConsumers: {},
-      inspectorPort: port,
-    },
+    options: { queueConsumers: {}, inspectorPort: port },
   });
   try {
-    await migrate(w.mf, "DB", await migrationStatements(ROOT));
-    const kv = await w.mf.getKVNamespace("CONFIG");
-    await kv.put("config:routing", JSON.stringify(routingConfig(origins)));
     const url = `${w.url}/v1/chat/completions`;
     const body = JSON.stringify({
       model: MODEL,

@@ -119,7 +119,8 @@ export function routingConfig(o) {
  * The router in workerd: the deploy bundle, wrangler.toml's bindings, local
  * KV holding the config, D1 with the migrations applied.
  * @param {{ root: string, bundle: string, origins: Origins, logging: boolean,
- *   cpus: string | null, name: string }} o
+ *   cpus: string | null, name: string, options?: Record<string, unknown> }} o
+ *   `options`: more Miniflare worker options (e.g. an inspector port)
  */
 export async function startRouter(o) {
   const base = await projectWorkerOptions(o.root);
@@ -135,6 +136,7 @@ export async function startRouter(o) {
         CANARY_API_KEY: "sk-bench-canary",
         ...(o.logging ? {} : { OUTCOME_LOGGING: "off" }),
       },
+      ...o.options,
     },
   });
   await migrate(w.mf, "DB", await migrationStatements(o.root));
