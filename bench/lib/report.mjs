@@ -155,9 +155,8 @@ export function targetRows(r) {
         "The relay is a JavaScript stream that reads, forwards and inspects every chunk (SSE and JSON parsing for the " +
         "outcome and quality signals) on the isolate's one thread, where the queue consumer's D1 writes also run. " +
         "It has to be JavaScript: it masks origin keys an origin echoes into the stream and ends a cut or stalled " +
-        "stream with an SSE error event. A JavaScript stage between two streams costs about 0.12–0.16 ms of CPU per " +
-        "frame in workerd against 0.05 ms for a native pipe (bench/profile.mjs), so 256 streams at 50 frames/s need " +
-        "more than the one core the router has here; " +
+        "stream with an SSE error event. Every frame then costs JavaScript work on that one core, which a native " +
+        "pipe does not (see bench/README.md); " +
         `the bare Worker (a native pipe) adds ${signedMs(d.bareGap?.median)}, the router with logging off ${signedMs(d.nologGap?.median)}.`,
     });
     add({
