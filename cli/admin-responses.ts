@@ -99,6 +99,12 @@ export const ActionResponseSchema = z.looseObject({
 });
 export type ActionResponse = z.infer<typeof ActionResponseSchema>;
 
+/** What the record tells an operator to do (`to act: ...` reasons: stuck, persistent SRM). */
+export function adviceOf(decision: DecisionView): string[] {
+  const r = z.looseObject({ reasons: z.array(z.string()) }).safeParse(decision.record);
+  return r.success ? r.data.reasons.filter((x) => x.startsWith("to act:")) : [];
+}
+
 /** The verdicts of a decision's record (none when the record is not a statistics record). */
 export function verdictsOf(decision: DecisionView): VerdictView[] {
   const r = DecisionRecordSchema.safeParse(decision.record);

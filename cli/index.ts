@@ -112,14 +112,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof CliError) {
-      console.error(`llm-canary: ${e.message}`);
-      process.exit(e.exitCode);
-    }
-    console.error(e);
-    process.exit(1);
-  },
-);
+/**
+ * Ends the process once stdout and stderr have flushed. On Linux a pipe is
+ * written asynchronously, so `process.exit` right after a large `console.log`
+ * would cut a piped `--json` answer at the pipe's buffer (64 KiB).
+ */
+function exit(code: number): void {
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
+main(process.argv.slice(2)).then(exit, (e: unknown) => {
+  if (e instanceof CliError) {
+    console.error(`llm-canary: ${e.message}`);
+    exit(e.exitCode);
+    return;
+  }
+  console.error(e);
+  exit(1);
+});

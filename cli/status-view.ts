@@ -6,7 +6,7 @@
  * yellow). Colours come from `output.ts`, so `--no-color` applies.
  */
 import type { ConfigResponse, DecisionView, RouteView, VerdictView } from "./admin-responses";
-import { verdictsOf } from "./admin-responses";
+import { adviceOf, verdictsOf } from "./admin-responses";
 import { bold, dim, green, red, table, yellow } from "./output";
 
 export interface RouteStatus {
@@ -214,6 +214,7 @@ export function renderRoute(s: RouteStatus, now: number): string {
     `  decision  ${colourAction(decision.action)}  ${shortTime(decision.at)} ${dim(`(${ago(decision.at, now)}, ${applied})`)}`,
   );
   lines.push(`    ${decision.summary}`);
+  for (const advice of adviceOf(decision)) lines.push(`    ${yellow(advice)}`);
   const verdicts = shownVerdicts(verdictsOf(decision));
   if (verdicts.length > 0) lines.push(verdictTable(verdicts));
   return lines.join("\n");

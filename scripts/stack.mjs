@@ -39,17 +39,43 @@ async function wrangler(args, stateDir) {
 }
 
 /**
- * The example config with its origins pointed at the given URLs.
+ * The example config with its origins pointed at the given URLs, and every
+ * rollout starting at `now`: the file's dates are placeholders, and a rollout
+ * seeded with an old date would be older than `maxRolloutDurationMs` before
+ * its first request.
  * @param {string} stableUrl
  * @param {string} canaryUrl
+ * @param {number} [now] epoch ms
  */
-export async function exampleConfig(stableUrl, canaryUrl) {
+export async function exampleConfig(stableUrl, canaryUrl, now = Date.now()) {
   const text = await readFile(join(ROOT, "config", "routing.example.json"), "utf8");
-  return JSON.parse(
+  const config = JSON.parse(
     text
       .replaceAll("http://127.0.0.1:8701", stableUrl)
       .replaceAll("http://127.0.0.1:8702", canaryUrl),
   );
+  const at = new Date(now).toISOString();
+  for (const route of config.routes) {
+    if (route.rollout) route.rollout = { ...route.rollout, startedAt: at, stepStartedAt: at };
+  }
+  return config;
+}
+
+/**
+ * The routing config already in local KV, or null when there is none.
+ * @param {string} stateDir
+ * @returns {Promise<{ version?: number } | null>}
+ */
+export async function localConfig(stateDir) {
+  try {
+    const text = await wrangler(
+      ["kv", "key", "get", "config:routing", "--binding", "CONFIG", "--text"],
+      stateDir,
+    );
+    return text.trim() ? JSON.parse(text) : null;
+  } catch {
+    return null; // wrangler exits non-zero when the key does not exist
+  }
 }
 
 /**
@@ -82,9 +108,16 @@ export async function startStack(opts = {}) {
 
   await wrangler(["d1", "migrations", "apply", "DB"], stateDir);
   log("local D1 migrations applied");
-  const config = opts.config ?? (await exampleConfig(stable.url, canary.url));
-  await putLocalConfig(stateDir, config);
-  log("routing config seeded into local KV (key config:routing)");
+  // A restart on existing state keeps the rollout in progress; only an explicit
+  // `opts.config` or an empty KV is (re)seeded.
+  const existing = opts.config === undefined ? await localConfig(stateDir) : null;
+  if (existing) {
+    log(`keeping the routing config in local KV (version ${existing.version ?? "?"})`);
+  } else {
+    const config = opts.config ?? (await exampleConfig(stable.url, canary.url));
+    await putLocalConfig(stateDir, config);
+    log("routing config seeded into local KV (key config:routing)");
+  }
 
   const port = opts.port ?? 8787;
   const vars = { ...LOCAL_VARS, ...opts.vars };

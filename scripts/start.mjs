@@ -6,9 +6,17 @@
  */
 import { LOCAL_VARS, startStack } from "./stack.mjs";
 
+/**
+ * A quick-start policy, so a newcomer sees a step advance within minutes of
+ * local traffic: 2 minutes and 300 canary requests a step instead of the
+ * production defaults (10 minutes, 1,000). Set ANALYZER_POLICY to override.
+ */
+export const QUICK_START_POLICY = { minStepDurationMs: 2 * 60_000, minCanarySamples: 300 };
+
 const port = Number(process.env.EDGE_PORT ?? 8787);
 const stack = await startStack({
   port,
+  vars: { ANALYZER_POLICY: process.env.ANALYZER_POLICY ?? JSON.stringify(QUICK_START_POLICY) },
   stablePort: Number(process.env.STABLE_PORT ?? 8701),
   canaryPort: Number(process.env.CANARY_PORT ?? 8702),
   log: (line) => console.log(`[llm-canary] ${line}`),

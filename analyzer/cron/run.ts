@@ -12,6 +12,7 @@ import type { Route, RoutingConfig } from "../../contracts/config";
 import { parseRoutingConfig } from "../../contracts/config";
 import { ROUTING_CONFIG_KEY } from "../../contracts/kv-keys";
 import { manualWeightCap } from "../history/manual-cap";
+import { rolloutSeenAt } from "../history/rollout-seen";
 import { weightEditsWithinStep } from "../history/weight-edits";
 import { decide } from "../policy/decide";
 import { DEFAULT_POLICY, resolvePolicy, type PolicyInput } from "../policy/policy";
@@ -151,6 +152,7 @@ async function judgeRoute(
     policy: deps.policy,
     manualWeightCap: cap,
     consecutiveErrors: errors,
+    rolloutSeenAt: rolloutSeenAt(history, route.id),
   });
   health.routes[route.id] = { consecutiveErrors: 0, lastError: null, lastErrorAt: null };
 

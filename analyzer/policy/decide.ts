@@ -43,6 +43,12 @@ import { checkSrm } from "./srm-check";
 import * as t from "./transitions";
 import type { Action, Decision, DecideInput, SrmSummary } from "./types";
 
+/** What an operator can do about a `stuck` rollout; shown in the record, `status` and the dashboard. */
+export const STUCK_ADVICE =
+  "to act: promote or roll back by hand (llm-canary promote|rollback ROUTE --reason ...), " +
+  "send more traffic to the canary (llm-canary set-weight ROUTE W restarts the step), " +
+  "or raise the route's policy.maxRolloutDurationMs";
+
 const NO_SRM: SrmSummary = {
   checked: false,
   alpha: 0,
@@ -231,15 +237,18 @@ function judgeStep(input: DecideInput, route: Route, policy: Policy, srm: SrmSum
       reasons: [`${step} passed: advancing to ${pct(target)}`],
     };
   }
-  const age = now - Date.parse(rollout.startedAt);
+  const started = Date.parse(rollout.startedAt);
+  const since = Math.max(started, input.rolloutSeenAt ?? started);
+  const age = now - since;
   if (age > policy.maxRolloutDurationMs) {
     return {
       ...base,
       action: "stuck",
       route,
       reasons: [
-        `rollout running ${minutes(age)}, longer than ${minutes(policy.maxRolloutDurationMs)}`,
+        `rollout running ${minutes(age)} (since ${new Date(since).toISOString()}), longer than maxRolloutDurationMs ${minutes(policy.maxRolloutDurationMs)}`,
         ...waiting,
+        STUCK_ADVICE,
       ],
       notify: true,
     };

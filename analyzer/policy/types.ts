@@ -21,6 +21,12 @@ export interface DecideInput {
   manualWeightCap?: number;
   /** Consecutive failed analyzer runs for this route, counted by the caller. */
   consecutiveErrors?: number;
+  /**
+   * When the config history first recorded the current rollout, epoch ms
+   * (`history/rollout-seen.ts`). The rollout's age counts from the later of
+   * this and `rollout.startedAt`, so a seeded date cannot make it `stuck`.
+   */
+  rolloutSeenAt?: number;
 }
 
 export interface SrmSummary {

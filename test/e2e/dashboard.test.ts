@@ -4,9 +4,9 @@
  * chromium (driven by playwright-core) signs in through the login form,
  * checks that every chart draws a stable and a canary series, pauses the
  * route through the confirmation dialog, and the admin API confirms the
- * change. A screenshot is written to test-results/dashboard.png. Skipped,
- * with a message, where chromium is not installed (`apt-get install
- * chromium`; `.ci/run` installs it).
+ * change. A screenshot is written to test-results/dashboard.png. Where
+ * chromium is not installed (`apt-get install chromium`), skipped with a
+ * message; under CI, failed (`.ci/run` installs it).
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -16,6 +16,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requireTool } from "../fixtures/tools";
 import { LOCAL_VARS, ROOT, startStack } from "../../scripts/stack.mjs";
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -138,7 +139,7 @@ afterAll(async () => {
 
 describe("the dashboard in chromium", () => {
   it("shows only the sign-in form without a session", async (ctx) => {
-    if (!hasChromium) return ctx.skip(SKIP_NOTE);
+    requireTool(ctx, hasChromium, SKIP_NOTE);
     const res = await page.goto(`${stack!.url}/admin/dashboard`);
     expect(res?.status()).toBe(401);
     await expect(page.locator("#login-form").isVisible()).resolves.toBe(true);
@@ -147,7 +148,7 @@ describe("the dashboard in chromium", () => {
   });
 
   it("refuses a wrong token and signs in with the right one", async (ctx) => {
-    if (!hasChromium) return ctx.skip(SKIP_NOTE);
+    requireTool(ctx, hasChromium, SKIP_NOTE);
     await page.fill("#token", "not-the-admin-token-at-all");
     await page.click("#login-submit");
     await page.waitForSelector("#login-error");
@@ -170,7 +171,7 @@ describe("the dashboard in chromium", () => {
   });
 
   it("draws every chart with a stable and a canary series", async (ctx) => {
-    if (!hasChromium) return ctx.skip(SKIP_NOTE);
+    requireTool(ctx, hasChromium, SKIP_NOTE);
     const chat = page.locator('section.route[data-route="chat"]');
     for (const metric of CHARTS) {
       for (const variant of ["stable", "canary"]) {
@@ -191,7 +192,7 @@ describe("the dashboard in chromium", () => {
   });
 
   it("pauses the route after confirming with a reason", async (ctx) => {
-    if (!hasChromium) return ctx.skip(SKIP_NOTE);
+    requireTool(ctx, hasChromium, SKIP_NOTE);
     await page.click('button[data-action="pause"][data-route="chat"]');
     await page.waitForSelector("dialog#confirm[open]");
     // No reason, no change.
@@ -212,7 +213,7 @@ describe("the dashboard in chromium", () => {
   });
 
   it("refuses the session's writes without the page's CSRF header", async (ctx) => {
-    if (!hasChromium) return ctx.skip(SKIP_NOTE);
+    requireTool(ctx, hasChromium, SKIP_NOTE);
     const status = await page.evaluate(async () => {
       const res = await fetch("/admin/routes/chat/resume", {
         method: "POST",

@@ -2,8 +2,9 @@
  * `/metrics` against Prometheus's own linter: the local stack serves a few
  * requests through both variants, the analyzer runs once, and the scraped
  * text must pass `promtool check metrics` (parse errors and lint problems
- * both fail). Skipped, with a message, where promtool is not installed
- * (`apt-get install prometheus`; `.ci/run` installs it).
+ * both fail). Where promtool is not installed (`apt-get install
+ * prometheus`), skipped with a message; under CI, failed (`.ci/run` installs
+ * it, so a skip would hide a broken install step).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -11,6 +12,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requireTool } from "../fixtures/tools";
 import { LOCAL_VARS, startStack } from "../../scripts/stack.mjs";
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -66,7 +68,7 @@ afterAll(async () => {
 
 describe("GET /metrics", () => {
   it("passes promtool check metrics after real traffic", async (ctx) => {
-    if (!promtool) return ctx.skip(SKIP_NOTE);
+    requireTool(ctx, promtool, SKIP_NOTE);
     for (const [user, cohort] of [
       ["prom-a", "internal"],
       ["prom-b", "none"],
@@ -114,14 +116,14 @@ describe("GET /metrics", () => {
   });
 
   it("refuses a scrape without the token", async (ctx) => {
-    if (!promtool) return ctx.skip(SKIP_NOTE);
+    requireTool(ctx, promtool, SKIP_NOTE);
     const res = await scrape(null);
     expect(res.status).toBe(401);
     expect(await res.text()).not.toContain(LOCAL_VARS.ADMIN_TOKEN);
   });
 
   it("shows promtool catches what it should (the check can fail)", async (ctx) => {
-    if (!promtool) return ctx.skip(SKIP_NOTE);
+    requireTool(ctx, promtool, SKIP_NOTE);
     const broken = '# TYPE llm_canary_x gauge\nllm_canary_x{route="a} 1\n';
     expect((await checkMetrics(broken)).code).not.toBe(0);
   });

@@ -18,6 +18,7 @@ import {
   runCron,
   versions,
 } from "../fixtures/analyzer";
+import { MIN, T0 } from "../fixtures/clock";
 import { putConfig } from "../fixtures/edge";
 import { makeOutcome } from "../fixtures/outcome";
 
@@ -45,8 +46,6 @@ interface Config {
   routes: Route[];
 }
 
-const MIN = 60_000;
-const T0 = Date.UTC(2026, 10, 27, 10, 0);
 const GOOD = { reason: "test change" };
 
 beforeEach(async () => {

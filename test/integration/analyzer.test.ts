@@ -3,6 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ROUTING_CONFIG_KEY } from "../../contracts/kv-keys";
 import { latestVersion, writeConfig } from "../../analyzer/store/config-store";
+import { DAY, HOUR } from "../fixtures/clock";
 import {
   decisionRows,
   ingest,
@@ -41,6 +42,22 @@ describe("scheduled analyzer", () => {
     const [d] = await decisionRows();
     expect(d).toMatchObject({ action: "hold", changed: 0, applied: 0 });
     expect(d!.summary).toMatch(/of 100 canary requests/);
+  });
+
+  it("never judges a seeded rollout stuck by the date in its file; stuck once recorded too long, with what to do", async () => {
+    const longAgo = new Date(T0 - 400 * DAY).toISOString();
+    await putConfig(rolloutConfig({ stepStartedAt: longAgo }));
+    await ingest(traffic(1, 3, 20));
+    await runCron(T0 + 4 * MIN);
+    const [first] = await decisionRows();
+    expect(first).toMatchObject({ action: "hold" });
+    // The same rollout, 25 hours after the analyzer first recorded it: stuck.
+    await runCron(T0 + 4 * MIN + 25 * HOUR);
+    const stuck = (await decisionRows())[1];
+    expect(stuck).toMatchObject({ action: "stuck", changed: 0 });
+    expect(stuck!.summary).toMatch(/rollout running 1500m \(since /);
+    const record = JSON.parse(stuck!.record) as { reasons: string[] };
+    expect(record.reasons.at(-1)).toMatch(/^to act: /);
   });
 
   it("advances a healthy canary once, however many duplicate runs fire", async () => {

@@ -11,9 +11,8 @@ import { createSession, csrfToken, SESSION_COOKIE } from "../../worker/admin/ses
 import { resetConfigSource } from "../../worker/config/source";
 import { adminFetch, adminJson, EDGE, seedConfig } from "../fixtures/admin";
 import { ingest, resetStorage, rolloutConfig, versions } from "../fixtures/analyzer";
+import { MIN, T0 } from "../fixtures/clock";
 import { makeOutcome } from "../fixtures/outcome";
-
-const MIN = 60_000;
 
 beforeEach(async () => {
   await resetStorage();
@@ -234,8 +233,6 @@ describe("GET /admin/dashboard", () => {
 });
 
 describe("GET /admin/series", () => {
-  const T0 = Date.UTC(2026, 10, 27, 10, 0);
-
   function events() {
     return Array.from({ length: 40 }, (_, i) => {
       const canary = i % 2 === 0;

@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { Route } from "../../contracts/config";
 import { RoutingConfigSchema } from "../../contracts/config";
 import { applyAction, withRoute } from "../../worker/admin/actions";
+import { HOUR, T0 } from "../fixtures/clock";
 import { makeConfig, ROLLOUT_STARTED, rolloutRoute } from "../fixtures/config";
 
-const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
+const NOW = T0 + 2 * HOUR;
 
 const STARTED = ROLLOUT_STARTED;
 
@@ -126,8 +127,8 @@ describe("applyAction", () => {
         rollout: {
           steps: [2, 20, 100],
           stepIndex: 0,
-          stepStartedAt: "2026-11-27T12:00:00.000Z",
-          startedAt: "2026-11-27T12:00:00.000Z",
+          stepStartedAt: new Date(NOW).toISOString(),
+          startedAt: new Date(NOW).toISOString(),
         },
       },
     });

@@ -245,6 +245,42 @@ describe("decide: starting and advancing", () => {
     expect(d.action).toBe("stuck");
     expect(d.notify).toBe(true);
     expect(d.changed).toBe(false);
+    expect(d.reasons[0]).toMatch(/^rollout running 1500m \(since .*\), longer than/);
+    expect(d.reasons.at(-1)).toMatch(/^to act: promote or roll back by hand/);
+  });
+
+  it("counts a rollout's age from when the history first recorded it, not a seeded date", () => {
+    const seeded = route({
+      rollout: {
+        steps: [1, 5, 10, 25, 50, 100],
+        stepIndex: 0,
+        stepStartedAt: new Date(NOW - 400 * 24 * 60 * MIN).toISOString(),
+        startedAt: new Date(NOW - 400 * 24 * 60 * MIN).toISOString(),
+      },
+    });
+    const window = windowOf(healthy(600));
+    const seenNow = decide({ route: seeded, now: NOW, window, rolloutSeenAt: NOW - 5 * MIN });
+    expect(seenNow.action).not.toBe("stuck");
+    // Recorded 25 hours ago: stuck, counted from then.
+    const seenLong = decide({
+      route: seeded,
+      now: NOW,
+      window,
+      rolloutSeenAt: NOW - 25 * 60 * MIN,
+    });
+    expect(seenLong.action).toBe("stuck");
+    expect(seenLong.reasons[0]).toMatch(/^rollout running 1500m/);
+    // A later startedAt than the first record wins (a release restarted in place).
+    const restarted = decide({
+      route: {
+        ...seeded,
+        rollout: { ...seeded.rollout!, startedAt: new Date(NOW - MIN).toISOString() },
+      },
+      now: NOW,
+      window,
+      rolloutSeenAt: NOW - 25 * 60 * MIN,
+    });
+    expect(restarted.action).not.toBe("stuck");
   });
 });
 

@@ -176,6 +176,25 @@ describe("renderStatus", () => {
     expect(renderStatus({ version: 1, routes: [] }, NOW)).toContain("no routes");
   });
 
+  it("shows why a rollout is stuck and what to do", () => {
+    const d = decision([], {
+      action: "stuck",
+      summary:
+        "stuck: rollout running 1500m (since 2026-11-26T09:00:00.000Z), longer than maxRolloutDurationMs 1440m",
+      record: {
+        reasons: [
+          "rollout running 1500m (since 2026-11-26T09:00:00.000Z), longer than maxRolloutDurationMs 1440m",
+          "40 of 100 canary requests",
+          "to act: promote or roll back by hand (llm-canary promote|rollback ROUTE --reason ...)",
+        ],
+      },
+    });
+    const out = renderStatus({ version: 5, routes: [{ route: route(), decision: d }] }, NOW);
+    expect(out).toMatch(/decision {2}stuck/);
+    expect(out).toContain("longer than maxRolloutDurationMs");
+    expect(out).toMatch(/^ {4}to act: promote or roll back by hand/m);
+  });
+
   it("shows no verdict table for a record without verdicts", () => {
     const d = decision([], { action: "hold", record: { unparsed: "x" } });
     const out = renderStatus({ version: 5, routes: [{ route: route(), decision: d }] }, NOW);

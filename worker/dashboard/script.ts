@@ -189,6 +189,7 @@ export const DASHBOARD_SCRIPT = String.raw`
         el("time", { datetime: new Date(d.at).toISOString(), text: stamp(d.at) }),
         el("b", { text: d.action }), document.createTextNode(status ? " · " + status : ""),
         el("div", { text: d.summary }),
+        ...reasons.filter((r) => r.startsWith("to act:")).map((r) => el("div", { class: "advice", text: r })),
         reasons.length > 1 ? el("details", {}, [el("summary", { text: reasons.length + " reasons" }),
           el("ul", {}, reasons.map((r) => el("li", { text: r })))]) : null,
       ]);

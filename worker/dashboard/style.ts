@@ -47,6 +47,7 @@ ol.timeline li.action-rollback, ol.timeline li.action-error { border-color: var(
 ol.timeline li.action-promote, ol.timeline li.action-advance { border-color: var(--pass); }
 ol.timeline li.action-exclude_segment, ol.timeline li.action-freeze,
 ol.timeline li.action-stuck { border-color: var(--warn); }
+ol.timeline li .advice { color: var(--warn); font-weight: 600; }
 ol.timeline time { color: var(--muted); font-size: 12px; margin-right: 6px; }
 button { font: inherit; padding: 4px 12px; border-radius: 6px; border: 1px solid var(--line); background: var(--bg2); cursor: pointer; }
 button.danger { border-color: var(--fail); color: var(--fail); }
