@@ -13,10 +13,20 @@ import { LOCAL_VARS, startStack } from "./stack.mjs";
  */
 export const QUICK_START_POLICY = { minStepDurationMs: 2 * 60_000, minCanarySamples: 300 };
 
+/**
+ * Both simulated models answer after the same delay (SIM_LATENCY_MS, 80 ms),
+ * as two versions of one real model would. An instant answer would leave only
+ * the local runtime's scheduling jitter to compare, whose p95 is mostly noise
+ * and keeps the latency check inconclusive for thousands of requests.
+ */
+const simLatencyMs = Number(process.env.SIM_LATENCY_MS ?? 80);
+
 const port = Number(process.env.EDGE_PORT ?? 8787);
 const stack = await startStack({
   port,
   vars: { ANALYZER_POLICY: process.env.ANALYZER_POLICY ?? JSON.stringify(QUICK_START_POLICY) },
+  stable: { latencyMs: simLatencyMs },
+  canary: { latencyMs: simLatencyMs },
   stablePort: Number(process.env.STABLE_PORT ?? 8701),
   canaryPort: Number(process.env.CANARY_PORT ?? 8702),
   log: (line) => console.log(`[llm-canary] ${line}`),
