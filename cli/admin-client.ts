@@ -11,7 +11,7 @@
  *
  * Responses are checked with zod at this boundary (`cli/admin-responses.ts`).
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import { CliError } from "./output";
 
 export const DEFAULT_URL = "http://127.0.0.1:8787";

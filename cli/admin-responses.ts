@@ -4,7 +4,7 @@
  * fields pass through untouched (so `--json` prints the API's JSON as is and
  * a newer edge with more fields still works).
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const Release = z.looseObject({ id: z.string(), originUrl: z.string(), model: z.string() });
 

@@ -8,7 +8,7 @@
  * immutable names for (origin, model); the store enforces that across versions,
  * this schema enforces it within one document.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Weight as a percentage, 0..100, in steps of 0.01 (one assignment bucket). */
 export const WeightSchema = z

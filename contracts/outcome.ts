@@ -7,7 +7,7 @@
  * flat list of named numeric `metrics`, which is what rollups and the analyzer
  * consume. A new metric is a new name in that list, not a schema change.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const VariantSchema = z.enum(["stable", "canary"]);
 export type Variant = z.infer<typeof VariantSchema>;

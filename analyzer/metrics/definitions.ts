@@ -8,7 +8,7 @@
  * difference (0.01 on a 0/1 rate = one percentage point); `relative` is a
  * fraction on the canary/stable ratio (0.2 = 20% worse).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { MetricNameSchema } from "../../contracts/outcome";
 import { QUALITY_METRICS } from "../../contracts/quality";
 

@@ -6,7 +6,7 @@
  * The defaults were tuned with the seeded simulations in
  * `test/unit/analyzer-sim.unit.test.ts` (see docs/statistics.md).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { describeIssues, WeightSchema } from "../../contracts/config";
 import { DEFAULT_METRICS, MetricDefinitionSchema } from "../metrics/definitions";
 

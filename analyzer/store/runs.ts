@@ -7,7 +7,7 @@
  * compare-and-set.
  */
 import { eq } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { analyzerRuns, decisions } from "../../contracts/db/schema";
 import { ANALYZER_HEALTH_KEY } from "../../contracts/kv-keys";
 import type { Db } from "./config-store";

@@ -4,7 +4,7 @@
  * API's own words. Requests go to an injected fetch that records them.
  */
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { actorFrom, positiveInt, seconds } from "../../cli/admin-flags";
 import {
   AdminApiError,

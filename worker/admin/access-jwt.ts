@@ -12,7 +12,7 @@
  * an unknown `kid` triggers at most one refetch per `minRefreshMs` so a key
  * rotation is picked up without letting garbage tokens hammer the endpoint.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export interface AccessSettings {
   /** The team domain, e.g. `acme.cloudflareaccess.com` (a scheme is tolerated). */

@@ -5,7 +5,7 @@
  * document cannot drift from the validation; the rest is written here.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { ReleaseSchema, RoutingConfigSchema } from "../../contracts/config";
 import type { AdminEnv } from "./context";
 import { ActionBodySchema, ReleaseBodySchema, WeightBodySchema } from "./schemas";

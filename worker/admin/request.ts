@@ -4,7 +4,7 @@
  * Every failure is an `ApiError`, so clients get OpenAI-shaped errors.
  */
 import type { Context } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import { describeIssues } from "../../contracts/config";
 import { ApiError } from "../errors";
 

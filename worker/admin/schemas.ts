@@ -2,7 +2,7 @@
  * Request schemas of the admin API. They validate bodies and queries at the
  * boundary and are the source of the OpenAPI document (`openapi.ts`).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ReleaseSchema, WeightSchema } from "../../contracts/config";
 import { PolicySchema } from "../../analyzer/policy/policy";
 import { REASON_MAX } from "./request";

@@ -5,7 +5,7 @@
  * at most 7 days, in at most 90 points per series.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { latestVersion } from "../../analyzer/store/config-store";
 import { getRoutingConfig } from "../config/source";
 import { readSeries } from "../dashboard/series";

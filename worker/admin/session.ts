@@ -17,7 +17,7 @@
  * value nor send custom headers without a CORS preflight the edge never
  * grants.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { b64url, fromB64url } from "../crypto/base64url";
 
 export const SESSION_COOKIE = "llm_canary_session";

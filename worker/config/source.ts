@@ -10,7 +10,7 @@
  * only when even that fails does it refuse to route. The current health of
  * the config is kept for `/admin` and logged once per change.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { RoutingConfig } from "../../contracts/config";
 import { parseRoutingConfig, ReleaseSchema, RoutingConfigSchema } from "../../contracts/config";
 import { ROUTING_CONFIG_KEY } from "../../contracts/kv-keys";

@@ -4,7 +4,7 @@
  * redacted and capped at the edge before the job is built; the consumer
  * parses every message with these schemas at the boundary.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { VariantSchema } from "../../contracts/outcome";
 
 /** Characters kept per text (prompt, context, each answer). */

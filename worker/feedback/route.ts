@@ -6,7 +6,7 @@
  * variant that answered.
  */
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { describeIssues } from "../../contracts/config";
 import { drizzle } from "drizzle-orm/d1";
 import { ApiError } from "../errors";

@@ -9,7 +9,7 @@
  * changeable. Verification uses `crypto.subtle.verify`, which compares in
  * constant time.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { b64url, fromB64url } from "../crypto/base64url";
 
 /** Tokens older than this are refused. */

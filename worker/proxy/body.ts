@@ -5,7 +5,7 @@
  * deep, and the fields the edge itself reads must have their OpenAI types.
  * Every failure is an OpenAI-shaped 4xx before any upstream call.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { describeIssues } from "../../contracts/config";
 import { ApiError } from "../errors";
 

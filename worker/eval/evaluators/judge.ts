@@ -4,7 +4,7 @@
  * exactly the rubric's keys; anything else (prose, code fences, extra keys,
  * out-of-range scores, a failed call) is missing, never a pass.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { QUALITY_METRICS } from "../../../contracts/quality";
 import { PAIRWISE_PROMPT, SCORE_PROMPT, pairwiseInput, scoreInput } from "../rubrics/v1";
 import { missing, type Scores } from "./result";

@@ -3,7 +3,7 @@
  * `toxicity` is 1 when the result is flagged, `toxicity_score` the highest
  * category score. The response is parsed strictly; anything else is missing.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { QUALITY_METRICS } from "../../../contracts/quality";
 import { missing, type Scores } from "./result";
 

@@ -4,7 +4,7 @@
  * `PERSPECTIVE_THRESHOLD` (0.7, Perspective's own suggestion for moderation
  * assistance). The API key goes in the `key` query parameter, as the API expects.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { QUALITY_METRICS } from "../../../contracts/quality";
 import { missing, type Scores } from "./result";
 

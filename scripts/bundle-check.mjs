@@ -1,0 +1,97 @@
+// @ts-check
+/**
+ * The Worker bundle's budget, checked after `wrangler deploy --dry-run` by
+ * `npm run deploy:check` (and so by `npm test`).
+ *
+ * Two rules:
+ * - no zod locale but `en`: `import { z } from "zod"` pulls in every locale
+ *   (about 245 KiB); `import * as z from "zod"` keeps only the default one.
+ *   ESLint bans the named import; this catches any other way in.
+ * - the upload stays within BUDGET. Measured at 715,449 bytes (699 KiB) and
+ *   166,892 gzip bytes (163 KiB) when the budget was set; the headroom is
+ *   about 3%, so a real regression fails while a small feature does not. Raise
+ *   it on purpose, in the same commit that explains why.
+ *
+ *   node scripts/bundle-check.mjs [outdir]   # default .wrangler/dry-run
+ */
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { isEntryPoint } from "../sim/entry.mjs";
+
+export const BUDGET = Object.freeze({ bytes: 720 * 1024, gzipBytes: 172 * 1024 });
+
+const LOCALE = /zod\/(?:v4\/)?locales\/([A-Za-z-]+)\.(?:c?js|ts)\b/g;
+
+/**
+ * The zod locales a bundle contains, from its source map's `sources` or,
+ * without a map, from esbuild's `// node_modules/...` path comments.
+ * @param {string} text the bundle's code, or its source map
+ * @returns {string[]} locale names, sorted, without duplicates
+ */
+export function zodLocales(text) {
+  const found = new Set();
+  for (const m of text.matchAll(LOCALE)) if (m[1] !== "index") found.add(m[1]);
+  return [...found].sort();
+}
+
+/**
+ * Every reason the bundle breaks its budget; empty when it keeps it.
+ * @param {{ bytes: number, gzipBytes: number, locales: string[] }} bundle
+ * @param {{ bytes: number, gzipBytes: number }} [budget]
+ * @returns {string[]}
+ */
+export function budgetProblems(bundle, budget = BUDGET) {
+  const kib = (/** @type {number} */ n) => `${(n / 1024).toFixed(1)} KiB`;
+  const problems = [];
+  const extra = bundle.locales.filter((l) => l !== "en");
+  if (extra.length > 0) {
+    problems.push(
+      `the bundle contains zod locales other than en (${extra.join(", ")}): import zod as \`import * as z from "zod"\`, never \`import { z } from "zod"\``,
+    );
+  }
+  if (bundle.bytes > budget.bytes) {
+    problems.push(`the bundle is ${kib(bundle.bytes)}, over its budget of ${kib(budget.bytes)}`);
+  }
+  if (bundle.gzipBytes > budget.gzipBytes) {
+    problems.push(
+      `the bundle is ${kib(bundle.gzipBytes)} gzip, over its budget of ${kib(budget.gzipBytes)}`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * Reads the dry run's main module (and its map when present).
+ * @param {string} outdir
+ */
+export async function readBundle(outdir) {
+  const files = await readdir(outdir);
+  const main = files.find((f) => f === "index.js") ?? files.find((f) => f.endsWith(".js"));
+  if (!main)
+    throw new Error(`no bundle in ${outdir}: run wrangler deploy --dry-run --outdir ${outdir}`);
+  const code = await readFile(join(outdir, main));
+  const map = files.includes(`${main}.map`)
+    ? await readFile(join(outdir, `${main}.map`), "utf8")
+    : null;
+  const sources = map ? JSON.stringify(JSON.parse(map).sources ?? []) : code.toString("utf8");
+  return {
+    file: join(outdir, main),
+    bytes: code.length,
+    gzipBytes: gzipSync(code).length,
+    locales: zodLocales(sources),
+  };
+}
+
+if (isEntryPoint(import.meta.url)) {
+  const outdir = process.argv[2] ?? ".wrangler/dry-run";
+  const bundle = await readBundle(outdir);
+  const problems = budgetProblems(bundle);
+  const line = `bundle ${bundle.file}: ${bundle.bytes} bytes, ${bundle.gzipBytes} gzip (budget ${BUDGET.bytes} / ${BUDGET.gzipBytes}); zod locales: ${bundle.locales.join(", ") || "none"}`;
+  if (problems.length > 0) {
+    console.error(`${line}\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    process.exitCode = 1;
+  } else {
+    console.log(line);
+  }
+}
