@@ -9,7 +9,11 @@
  * 3. Too many consecutive analyzer errors: freeze (state paused).
  * 4. No rollout yet: start one at the first step (or the step the current
  *    weight is at), capped by the operator's weight cap.
- * 5. Sample-ratio mismatch: hold and notify; the metrics cannot be trusted.
+ * 5. Sample-ratio mismatch: the split cannot be trusted, so nothing that widens
+ *    exposure happens. A clear critical failure still rolls back or excludes
+ *    (rules 6 and 7: doubt about the split never blocks safety); anything else
+ *    holds and notifies, and a step held by a mismatch for `srmMaxHoldMs` is
+ *    reported `stuck` with the counts and what to do.
  * 6. A critical metric fails on `all`: rollback.
  * 7. A critical metric fails on other slices only: exclude those slices (and
  *    restart the step clock so the window reflects the new routing), unless
@@ -48,6 +52,12 @@ export const STUCK_ADVICE =
   "to act: promote or roll back by hand (llm-canary promote|rollback ROUTE --reason ...), " +
   "send more traffic to the canary (llm-canary set-weight ROUTE W restarts the step), " +
   "or raise the route's policy.maxRolloutDurationMs";
+
+/** What an operator can do about a persistent sample-ratio mismatch. */
+export const SRM_ADVICE =
+  "to act: check that assignment and logging are intact (ingest errors, the dead-letter queue, " +
+  "outcomes dropped at the edge), then restart the step (llm-canary set-weight ROUTE W), " +
+  "or roll back by hand (llm-canary rollback ROUTE --reason ...)";
 
 const NO_SRM: SrmSummary = {
   checked: false,
@@ -305,14 +315,58 @@ export function decide(input: DecideInput): Decision {
     );
   }
   const srm = policy.srmAlpha > 0 ? checkSrm(route, input.window, policy.srmAlpha) : NO_SRM;
-  if (srm.mismatch) {
-    const reasons = srm.tests
-      .filter((x) => x.mismatch)
-      .map(
-        (x) =>
-          `sample-ratio mismatch on ${x.slice}: canary share ${pct(x.observedShare * 100)} vs ${pct(x.expectedShare * 100)} (p ≤ ${x.pValue.toExponential(1)}); metrics not trusted`,
-      );
-    return finish(input, { action: "hold", route, reasons, notify: true, srm }, policy);
+  const judged = judgeStep(input, route, policy, srm);
+  if (!srm.mismatch) return finish(input, judged, policy);
+  return finish(input, underMismatch(input, route, policy, srm, judged), policy);
+}
+
+/** The reason of each mismatching SRM test, with its counts and direction. */
+function srmReasons(srm: SrmSummary): string[] {
+  return srm.tests
+    .filter((x) => x.mismatch)
+    .map((x) => {
+      const n = x.stable + x.canary;
+      const expected = Math.round(n * x.expectedShare);
+      const side =
+        x.canary < expected
+          ? `${expected - x.canary} fewer canary requests than the weight promises (canary outcomes may be lost)`
+          : `${x.canary - expected} more canary requests than the weight promises`;
+      return `sample-ratio mismatch on ${x.slice}: canary share ${pct(x.observedShare * 100)} vs ${pct(x.expectedShare * 100)} (${x.canary} canary / ${x.stable} stable requests; ${side}; p ≤ ${x.pValue.toExponential(1)}); metrics not trusted`;
+    });
+}
+
+/**
+ * The decision while the split is in doubt: safety actions of the judged step
+ * stand, everything that would widen exposure becomes a hold (or `stuck` once
+ * the mismatch has held the step for `srmMaxHoldMs`).
+ */
+function underMismatch(
+  input: DecideInput,
+  route: Route,
+  policy: Policy,
+  srm: SrmSummary,
+  judged: Outcome,
+): Outcome {
+  const reasons = srmReasons(srm);
+  const verdicts = judged.verdicts ?? [];
+  if (judged.action === "rollback" || judged.action === "exclude_segment") {
+    return { ...judged, reasons: [...judged.reasons, ...reasons], notify: true, srm };
   }
-  return finish(input, judgeStep(input, route, policy, srm), policy);
+  const stepStarted = route.rollout ? Date.parse(route.rollout.stepStartedAt) : input.now;
+  const held = input.now - stepStarted;
+  if (held >= policy.srmMaxHoldMs) {
+    return {
+      action: "stuck",
+      route,
+      reasons: [
+        `step held ${minutes(held)} by a sample-ratio mismatch (since ${new Date(stepStarted).toISOString()}), longer than srmMaxHoldMs ${minutes(policy.srmMaxHoldMs)}`,
+        ...reasons,
+        SRM_ADVICE,
+      ],
+      notify: true,
+      verdicts,
+      srm,
+    };
+  }
+  return { action: "hold", route, reasons, notify: true, verdicts, srm };
 }

@@ -46,6 +46,14 @@ export const PolicySchema = z.strictObject({
   failMargin: z.number().min(0).max(1).default(0.25),
   /** Sample-ratio mismatch level; 0 disables the check. */
   srmAlpha: z.number().min(0).lt(0.5).default(0.001),
+  /**
+   * A step held this long by a sample-ratio mismatch is reported `stuck`
+   * (notify, with what to do) instead of holding on.
+   */
+  srmMaxHoldMs: z
+    .int()
+    .min(MINUTE)
+    .default(60 * MINUTE),
   metrics: z.array(MetricDefinitionSchema).min(1).default(DEFAULT_METRICS),
   /** Exclude a failing segment (instead of rolling back) when `all` is healthy. */
   segmentExclusion: z.boolean().default(true),

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { RouteSchema, type Route } from "../../contracts/config";
 import { addToBins } from "../../contracts/sketch";
-import { decide } from "../../analyzer/policy/decide";
+import { decide, SRM_ADVICE } from "../../analyzer/policy/decide";
 import { DEFAULT_POLICY, resolvePolicy } from "../../analyzer/policy/policy";
 import { logNormal, mulberry32 } from "../../analyzer/sim/prng";
 import type { ArmData, Slice, SliceDim, WindowData } from "../../analyzer/window";
@@ -343,18 +343,67 @@ describe("decide: regressions", () => {
     expect(dims.action).toBe("rollback");
   });
 
-  it("holds and alerts on a sample-ratio mismatch instead of judging metrics", () => {
+  it("still rolls back on a clear critical failure under a sample-ratio mismatch", () => {
     const specs = healthy(6000);
     specs[1] = { ...specs[1]!, canary: 9000 };
     specs[0] = { ...specs[0]!, canaryErrorRate: 0.05 };
     const d = decide({ route: route(), now: NOW, window: windowOf(specs) });
-    expect(d.action).toBe("hold");
+    expect(d.action).toBe("rollback");
+    expect(d.route.state).toBe("rolled_back");
     expect(d.notify).toBe(true);
     expect(d.srm.mismatch).toBe(true);
-    expect(d.reasons[0]).toMatch(
-      /^sample-ratio mismatch on segment=default: canary share 1\.49% vs 1%/,
+    expect(d.reasons[0]).toMatch(/^error_rate on all: fail/);
+    expect(d.reasons.at(-1)).toMatch(
+      /^sample-ratio mismatch on segment=default: canary share 1\.49% vs 1% \(9000 canary \/ 594000 stable requests; 2970 more canary requests than the weight promises; p ≤ /,
     );
-    expect(d.verdicts).toEqual([]);
+  });
+
+  it("holds and alerts on a sample-ratio mismatch where it would otherwise advance", () => {
+    const specs = healthy(6000);
+    expect(decide({ route: route(), now: NOW, window: windowOf(specs) }).action).toBe("advance");
+    specs[1] = { ...specs[1]!, canary: 9000 };
+    const d = decide({ route: route(), now: NOW, window: windowOf(specs) });
+    expect(d.action).toBe("hold");
+    expect(d.changed).toBe(false);
+    expect(d.notify).toBe(true);
+    expect(d.reasons).toHaveLength(1);
+    expect(d.reasons[0]).toContain("metrics not trusted");
+    // The verdicts are kept for the record: the operator sees what the metrics say.
+    expect(d.verdicts.length).toBeGreaterThan(0);
+  });
+
+  it("names a canary deficit as possibly lost canary outcomes", () => {
+    const specs = healthy(6000);
+    specs[1] = { ...specs[1]!, canary: 4000 };
+    const d = decide({ route: route(), now: NOW, window: windowOf(specs) });
+    expect(d.action).toBe("hold");
+    expect(d.reasons[0]).toContain(
+      "(4000 canary / 594000 stable requests; 1980 fewer canary requests than the weight promises (canary outcomes may be lost);",
+    );
+  });
+
+  it("reports a step held by a mismatch for srmMaxHoldMs as stuck, with what to do", () => {
+    const specs = healthy(6000);
+    specs[1] = { ...specs[1]!, canary: 9000 };
+    const window = windowOf(specs, T0 + 60 * MIN);
+    const before = decide({ route: route(), now: T0 + 59 * MIN, window });
+    expect(before.action).toBe("hold");
+    const d = decide({ route: route(), now: T0 + 60 * MIN, window });
+    expect(d.action).toBe("stuck");
+    expect(d.notify).toBe(true);
+    expect(d.changed).toBe(false);
+    expect(d.reasons[0]).toBe(
+      `step held 60m by a sample-ratio mismatch (since ${new Date(T0).toISOString()}), longer than srmMaxHoldMs 60m`,
+    );
+    expect(d.reasons[1]).toMatch(/^sample-ratio mismatch on segment=default/);
+    expect(d.reasons.at(-1)).toBe(SRM_ADVICE);
+    const longer = decide({
+      route: route(),
+      now: T0 + 60 * MIN,
+      window,
+      policy: { srmMaxHoldMs: 120 * MIN },
+    });
+    expect(longer.action).toBe("hold");
   });
 
   it("in dry run reports the action but leaves the route alone", () => {
