@@ -22,6 +22,11 @@ export const BASE_METRICS = {
   ttftMs: "ttft_ms",
   /** Successful requests with output tokens and a measurable generation time. */
   tokensPerSec: "tokens_per_sec",
+  /**
+   * Every proxied request: the router's own time before it called the origin
+   * (config, body, assignment), as in the `x-canary-overhead-ms` header. Sketched.
+   */
+  overheadMs: "overhead_ms",
 } as const;
 
 type EventFacts = Pick<

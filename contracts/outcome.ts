@@ -90,4 +90,4 @@ export const OutcomeEventSchema = z.strictObject({
 export type OutcomeEvent = z.infer<typeof OutcomeEventSchema>;
 
 /** Metrics whose rollups also keep a quantile sketch. */
-export const SKETCHED_METRICS = ["latency_ms", "ttft_ms"] as const;
+export const SKETCHED_METRICS = ["latency_ms", "ttft_ms", "overhead_ms"] as const;

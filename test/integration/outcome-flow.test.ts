@@ -1,5 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { expect, it } from "vitest";
+import { adminFetch } from "../fixtures/admin";
 import { chatBody, putConfig, simRelease, uniqueTag } from "../fixtures/edge";
 
 async function waitForRow(requestId: string) {
@@ -81,4 +82,78 @@ it("records a cut stream as cut, and its client saw an error event", async () =>
     stream_completed: 0,
     keyed: 0,
   });
+});
+
+it("reports the router's own time in x-canary-overhead-ms, in the outcome and on /metrics", async () => {
+  const tag = uniqueTag("overhead");
+  await putConfig({
+    version: 5,
+    routes: [
+      {
+        id: `overhead-${tag}`,
+        models: ["gpt-overhead"],
+        stable: simRelease("stable", tag),
+        canary: simRelease("canary", tag),
+        weight: 50,
+      },
+      {
+        id: `overhead-fail-${tag}`,
+        models: ["gpt-overhead-fail"],
+        stable: simRelease("stable", `${tag}-fail`, { errorRate: 1, errorStatus: 503 }),
+        weight: 0,
+      },
+    ],
+  });
+  const ids: string[] = [];
+  const headers: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const res = await SELF.fetch("http://edge.test/v1/chat/completions", {
+      method: "POST",
+      body: chatBody({ model: "gpt-overhead" }),
+      headers: { "x-canary-user": `u-${i}` },
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    const header = res.headers.get("x-canary-overhead-ms");
+    expect(header).toMatch(/^\d+$/);
+    headers.push(Number(header));
+    ids.push(res.headers.get("x-request-id")!);
+  }
+  // A failed origin answer carries it too.
+  const failed = await SELF.fetch("http://edge.test/v1/chat/completions", {
+    method: "POST",
+    body: chatBody({ model: "gpt-overhead-fail" }),
+  });
+  await failed.text();
+  expect(failed.status).toBe(502);
+  expect(failed.headers.get("x-canary-overhead-ms")).toMatch(/^\d+$/);
+
+  for (const [i, id] of ids.entries()) {
+    const row = await waitForRow(id);
+    const metrics = new Map(
+      (JSON.parse(String(row!.metrics)) as Array<[string, number, unknown]>).map(([k, v]) => [
+        k,
+        v,
+      ]),
+    );
+    expect(metrics.get("overhead_ms")).toBe(headers[i]);
+  }
+  let text = "";
+  const count = new RegExp(
+    `^llm_canary_router_overhead_seconds_count\\{route="overhead-${tag}",[^}]*\\} (\\d+)$`,
+    "gm",
+  );
+  const counted = () => [...text.matchAll(count)].reduce((sum, m) => sum + Number(m[1]), 0);
+  for (let i = 0; i < 50 && counted() < ids.length; i++) {
+    text = await (await adminFetch("/metrics")).text();
+    if (counted() < ids.length) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(counted()).toBeGreaterThanOrEqual(ids.length);
+  expect(text).toContain("# TYPE llm_canary_router_overhead_seconds summary");
+  expect(text).toMatch(
+    new RegExp(
+      `^llm_canary_router_overhead_seconds\\{route="overhead-${tag}",[^}]*quantile="0\\.99"\\} `,
+      "m",
+    ),
+  );
 });

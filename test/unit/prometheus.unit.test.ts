@@ -90,6 +90,7 @@ function traffic(over: Partial<TrafficRow> = {}): TrafficRow {
     errors: 10,
     latency: { sum: latencies.reduce((a, b) => a + b, 0), count: 100, bins: [...bins] },
     ttft: { sum: 0, count: 0, bins: [] },
+    overhead: { sum: 0, count: 0, bins: [] },
     ...over,
   };
 }

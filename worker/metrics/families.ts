@@ -31,6 +31,8 @@ export interface TrafficRow {
   errors: number;
   latency: SketchedSums;
   ttft: SketchedSums;
+  /** The router's own time before the origin call (`x-canary-overhead-ms`). */
+  overhead: SketchedSums;
 }
 
 export interface LastDecision {
@@ -115,6 +117,12 @@ export function metricFamilies(s: MetricsSnapshot): MetricFamily[] {
       help: `Time to first token of successful streamed requests in ${window}; quantiles from the rollup sketch. _sum and _count cover the same sliding window and can decrease.`,
       type: "summary",
       samples: summarySamples(s.traffic, (t) => t.ttft),
+    },
+    {
+      name: "llm_canary_router_overhead_seconds",
+      help: `The router's own time before it called the origin (as in the x-canary-overhead-ms header), every proxied request in ${window}; quantiles from the rollup sketch. The Workers clock advances only across I/O, so this counts awaited work, not CPU. _sum and _count cover the same sliding window and can decrease.`,
+      type: "summary",
+      samples: summarySamples(s.traffic, (t) => t.overhead),
     },
     {
       name: "llm_canary_canary_weight_percent",

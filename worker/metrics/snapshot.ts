@@ -35,6 +35,7 @@ export async function recentTraffic(db: Db, firstMinute: number): Promise<Traffi
           BASE_METRICS.error,
           BASE_METRICS.latencyMs,
           BASE_METRICS.ttftMs,
+          BASE_METRICS.overheadMs,
         ]),
       ),
     )
@@ -58,7 +59,11 @@ export async function recentTraffic(db: Db, firstMinute: number): Promise<Traffi
       and(
         eq(rollupBins.dim, ALL_DIM),
         gte(rollupBins.minute, firstMinute),
-        inArray(rollupBins.metric, [BASE_METRICS.latencyMs, BASE_METRICS.ttftMs]),
+        inArray(rollupBins.metric, [
+          BASE_METRICS.latencyMs,
+          BASE_METRICS.ttftMs,
+          BASE_METRICS.overheadMs,
+        ]),
       ),
     )
     .groupBy(
@@ -82,6 +87,7 @@ export async function recentTraffic(db: Db, firstMinute: number): Promise<Traffi
         errors: 0,
         latency: emptySketch(),
         ttft: emptySketch(),
+        overhead: emptySketch(),
       };
       rows.set(key, t);
     }
@@ -95,12 +101,15 @@ export async function recentTraffic(db: Db, firstMinute: number): Promise<Traffi
     else if (r.metric === BASE_METRICS.error) t.errors = sum;
     else if (r.metric === BASE_METRICS.latencyMs) Object.assign(t.latency, { sum, count: n });
     else if (r.metric === BASE_METRICS.ttftMs) Object.assign(t.ttft, { sum, count: n });
+    else if (r.metric === BASE_METRICS.overheadMs) Object.assign(t.overhead, { sum, count: n });
   }
-  for (const r of bins) {
-    const t = row(r);
-    const target = r.metric === BASE_METRICS.latencyMs ? t.latency : t.ttft;
-    target.bins.push([r.bin, Number(r.count)]);
-  }
+  const sketchOf = (t: TrafficRow, metric: string) =>
+    metric === BASE_METRICS.latencyMs
+      ? t.latency
+      : metric === BASE_METRICS.ttftMs
+        ? t.ttft
+        : t.overhead;
+  for (const r of bins) sketchOf(row(r), r.metric).bins.push([r.bin, Number(r.count)]);
   return [...rows.values()].sort((a, b) =>
     JSON.stringify([a.routeId, a.releaseId, a.variant]) <
     JSON.stringify([b.routeId, b.releaseId, b.variant])

@@ -4,7 +4,7 @@
  * token counts and metrics in one place.
  */
 import { rolloutStep } from "../../contracts/config";
-import { baseMetrics } from "../../contracts/metrics";
+import { BASE_METRICS, baseMetrics } from "../../contracts/metrics";
 import type { ErrorClass, OutcomeEvent, Variant } from "../../contracts/outcome";
 import type { RoutePlan } from "../routing/plan";
 import type { RequestFacts } from "../routing/facts";
@@ -25,6 +25,8 @@ export interface Observed {
   upstreamError: ErrorClass | null;
   failover: boolean;
   ttfbMs: number | null;
+  /** The router's own time before the origin call, ms (`x-canary-overhead-ms`). */
+  overheadMs: number;
   relay: { end: RelayEnd; inspection: Inspection; endedAt: number } | null;
   endedAt: number;
   prompt: { hash: string | null; chars: number };
@@ -105,5 +107,6 @@ export function buildOutcome(o: Observed): OutcomeEvent {
     completionChars: insp?.completionChars ?? 0,
   };
   const quality = errorClass === null && insp ? qualitySignals(o.body, insp, o.refusalPhrases) : {};
-  return { ...fields, metrics: { ...baseMetrics(fields), ...quality } };
+  const overhead = { [BASE_METRICS.overheadMs]: Math.max(0, o.overheadMs) };
+  return { ...fields, metrics: { ...baseMetrics(fields), ...overhead, ...quality } };
 }

@@ -27,6 +27,9 @@ import { callUpstream, canFailOver, type UpstreamResult } from "./upstream";
 
 const now = () => Date.now();
 
+/** The router's own time before the origin call, in ms, on every proxied answer. */
+export const OVERHEAD_HEADER = "x-canary-overhead-ms";
+
 /** Releases that asked this isolate to back off (429 with Retry-After). */
 const breaker = new CircuitBreaker();
 const CIRCUIT_OPEN: UpstreamResult = {
@@ -112,6 +115,9 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
 
   const circuitOpen =
     config.settings.failover && plan.variant === "canary" && breaker.isOpen(plan.release.id, now());
+  // Everything so far is the router's own time. The Workers clock advances only
+  // across I/O, so in production this counts awaited work (config, body).
+  const overheadMs = now() - startedAt;
   let result: UpstreamResult = circuitOpen ? CIRCUIT_OPEN : await call(plan.release);
   let served: Release = plan.release;
   let upstreamError: ErrorClass | null = circuitOpen
@@ -162,6 +168,7 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
     upstreamError,
     failover,
     ttfbMs,
+    overheadMs,
     relay,
     endedAt: relay?.endedAt ?? now(),
     prompt: { hash: null, chars: 0 },
@@ -197,6 +204,7 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   const variantHeaders = (h: Headers) => {
     h.set("x-canary-variant", served === plan.stable ? "stable" : plan.variant);
     h.set("x-canary-release", served.id);
+    h.set(OVERHEAD_HEADER, String(overheadMs));
     if (feedbackToken !== null) h.set(FEEDBACK_TOKEN_HEADER, feedbackToken);
     return h;
   };
