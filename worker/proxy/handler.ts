@@ -177,7 +177,7 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   });
   const idempotentHeader = c.req.header(IDEMPOTENT_HEADER) ?? null;
   const record = (observed: Observed | Promise<Observed>) =>
-    (c.env as { OUTCOME_LOGGING?: string }).OUTCOME_LOGGING === "off" || // "off": bench/ measures logging cost
+    c.env.OUTCOME_LOGGING === "off" ||
     c.executionCtx.waitUntil(
       (async () => {
         const o = await observed;
@@ -226,24 +226,18 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   }
   const ttfbMs = result.ttfbMs;
   const sse = (origin.headers.get("content-type") ?? "").includes("text/event-stream");
-  // Registered before the response goes out: once a client disconnects, work the
-  // request starts is cancelled, but what it already handed to waitUntil runs on.
-  let ended!: (r: RelayResult) => void;
-  record(
-    new Promise<RelayResult>((resolve) => (ended = resolve)).then((r) =>
-      observe(origin.status, ttfbMs, r),
-    ),
-  );
-  const relayed = relayBody(origin.body, {
+  const relay = relayBody(origin.body, {
     sse,
     secrets: keys,
     idleTimeoutMs: config.settings.streamIdleTimeoutMs,
     abort: result.abort,
     now,
-    onEnd: (r) => ended(r),
     clientGone: c.req.raw.signal,
   });
-  return new Response(relayed, { status: origin.status, headers });
+  // Registered before the response goes out: once a client disconnects, work the
+  // request starts is cancelled, but what it already handed to waitUntil runs on.
+  record(relay.ended.then((r) => observe(origin.status, ttfbMs, r)));
+  return new Response(relay.stream, { status: origin.status, headers });
 }
 
 /** The client's answer when no origin could answer (or the origin refused the request). */

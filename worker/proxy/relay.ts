@@ -32,7 +32,6 @@ export interface RelayOptions {
   idleTimeoutMs: number;
   abort: AbortController;
   now: () => number;
-  onEnd: (result: RelayResult) => void;
   /** Origin keys to mask in the relayed bytes (see `SecretScrubber`). */
   secrets?: readonly string[];
   /** Aborted when the client disconnects (the incoming request's signal). */
@@ -48,14 +47,21 @@ export function sseErrorEvent(code: "stream_cut" | "stream_stall", message: stri
 
 /**
  * @example
- * const relayed = relayBody(origin.body, { sse: true, secrets: [apiKey], idleTimeoutMs: 30_000,
- *   abort, now: Date.now, onEnd: (r) => record(r), clientGone: request.signal });
- * return new Response(relayed, { headers });
+ * const { stream, ended } = relayBody(origin.body, { sse: true, secrets: [apiKey],
+ *   idleTimeoutMs: 30_000, abort, now: Date.now, clientGone: request.signal });
+ * ctx.waitUntil(ended.then(record));
+ * return new Response(stream, { headers });
  */
-export function relayBody(
-  body: ReadableStream<Uint8Array>,
-  opts: RelayOptions,
-): ReadableStream<Uint8Array> {
+export interface Relay {
+  /** The bytes for the client. */
+  stream: ReadableStream<Uint8Array>;
+  /** Settles once, when the stream completed, was cut, stalled or the client left. */
+  ended: Promise<RelayResult>;
+}
+
+export function relayBody(body: ReadableStream<Uint8Array>, opts: RelayOptions): Relay {
+  let onEnd!: (result: RelayResult) => void;
+  const ended = new Promise<RelayResult>((resolve) => (onEnd = resolve));
   const reader = body.getReader();
   const scrubber = new SecretScrubber(opts.secrets ?? []);
   const sse = opts.sse ? new SseInspector() : null;
@@ -79,7 +85,7 @@ export function relayBody(
     // Read on first use: the closing turn stays short (the client's last bytes
     // go out first), and nothing is parsed when no outcome is recorded.
     let inspection: Inspection | null = null;
-    opts.onEnd({
+    onEnd({
       end,
       endedAt,
       get inspection() {
@@ -159,7 +165,7 @@ export function relayBody(
     }
   };
 
-  return new ReadableStream<Uint8Array>(
+  const stream = new ReadableStream<Uint8Array>(
     {
       start(controller) {
         ctrl = controller;
@@ -180,4 +186,5 @@ export function relayBody(
     },
     { highWaterMark: 0 },
   );
+  return { stream, ended };
 }
