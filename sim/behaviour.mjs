@@ -29,6 +29,8 @@ import { OUTPUT_MODES } from "./quality.mjs";
  * @property {boolean} malformedSse Streams: emit one unparseable `data:` line midway.
  * @property {boolean} inbandError Streams: emit an error event midway, then end.
  * @property {boolean} echoHeaders Echo request headers (`sim.headers`, or `: headers` SSE comment).
+ * @property {number} splitEchoMs Streams: write the header echo in two pieces cut inside the
+ *   `authorization` value, this many ms apart (so they arrive as separate reads); 0 = one write.
  * @property {number} [seed] PRNG seed; defaults to a hash of the origin name.
  * @property {string} [redirect] Answer 302 with this `Location`.
  * @property {string} [tag] Label for the recorded request and its PRNG stream.
@@ -60,6 +62,7 @@ export const FIELDS = Object.freeze({
   malformedSse: { kind: "boolean" },
   inbandError: { kind: "boolean" },
   echoHeaders: { kind: "boolean" },
+  splitEchoMs: { kind: "number", min: 0 },
   seed: { kind: "number", integer: true },
   redirect: { kind: "string" },
   tag: { kind: "string" },
@@ -81,6 +84,7 @@ export const DEFAULTS = Object.freeze({
   malformedSse: false,
   inbandError: false,
   echoHeaders: false,
+  splitEchoMs: 0,
 });
 
 /**

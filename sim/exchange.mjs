@@ -195,6 +195,18 @@ function faultIndex(after, n) {
 }
 
 /**
+ * Where to cut a header echo so the key straddles the cut: the middle of the
+ * `authorization` value, or of the whole echo without one.
+ * @param {string} echo
+ * @param {string | string[] | undefined} authorization
+ */
+function keyMidpoint(echo, authorization) {
+  const value = typeof authorization === "string" ? authorization : "";
+  const start = value ? echo.indexOf(value) : -1;
+  return start < 0 ? Math.floor(echo.length / 2) : start + Math.floor(value.length / 2);
+}
+
+/**
  * Sends a stream plan: headers, optional header echo, head frames, `ttftMs`,
  * paced content frames with the stream faults, then the tail.
  * @param {Exchange} ex
@@ -212,7 +224,17 @@ export async function runStream(ex, plan) {
     "cache-control": "no-cache",
     connection: "keep-alive",
   });
-  if (b.echoHeaders) write(ex, `: headers ${JSON.stringify(ex.req.headers)}\n\n`);
+  if (b.echoHeaders) {
+    const echo = `: headers ${JSON.stringify(ex.req.headers)}\n\n`;
+    if (b.splitEchoMs > 0) {
+      const at = keyMidpoint(echo, ex.req.headers.authorization);
+      write(ex, echo.slice(0, at));
+      if (!(await sleep(b.splitEchoMs, ex.signal))) return;
+      write(ex, echo.slice(at));
+    } else {
+      write(ex, echo);
+    }
+  }
   for (const frame of plan.head) write(ex, frame);
   if (!(await sleep(b.ttftMs, ex.signal))) return;
   for (let i = 0; i <= n; i++) {

@@ -321,6 +321,33 @@ describe("attacks and bad input", () => {
     expect(leaks).toHaveLength(0);
   });
 
+  it("row 19: an origin key the origin echoes split across two network reads never reaches the client", async () => {
+    const tag = uniqueTag("r19-split");
+    await putConfig(
+      simConfig(tag, {
+        weight: 100,
+        canary: { echoHeaders: true, splitEchoMs: 40 },
+      }),
+    );
+    const texts: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await post(chatBody({ stream: true }), {
+        headers: { "x-canary-user": `split-${i}` },
+      });
+      expect(res.headers.get("x-canary-variant")).toBe("canary");
+      texts.push(await res.text());
+    }
+    const seen = await originRequests("canary", tag);
+    expect(JSON.stringify(seen)).toContain(env.CANARY_API_KEY);
+    for (const text of texts) {
+      // The echo came through, masked where the key straddled the two reads.
+      expect(text).toContain(': headers {"');
+      expect(text).toContain("Bearer [redacted]");
+      expect(found(text, [env.CANARY_API_KEY, env.STABLE_API_KEY])).toEqual([]);
+      expect(text).toContain("data: [DONE]");
+    }
+  });
+
   it("row 20: an oversized body, a non-numeric Content-Length and a chunked body over the limit are rejected with 413/400 before any upstream call (0 upstream requests)", async () => {
     const tag = uniqueTag("r20");
     await putConfig(simConfig(tag, { weight: 50, settings: { maxBodyBytes: 64 * 1024 } }));

@@ -16,6 +16,7 @@ import { emitOutcome, promptDigest } from "../outcome/emit";
 import { IDEMPOTENT_HEADER } from "../shadow/select";
 import { BUCKETS } from "../routing/assign";
 import { promptText, requestFacts } from "../routing/from-request";
+import type { RequestFacts } from "../routing/facts";
 import { planRequest, type RoutePlan } from "../routing/plan";
 import type { AppEnv } from "../types";
 import { downstreamHeaders, upstreamHeaders } from "./headers";
@@ -73,7 +74,30 @@ export async function listModels(c: Context<AppEnv>): Promise<Response> {
   return c.json({ object: "list", data });
 }
 
-export async function proxy(c: Context<AppEnv>): Promise<Response> {
+/** One client request once it is planned: what every stage reads. */
+interface Exchange {
+  c: Context<AppEnv>;
+  requestId: string;
+  startedAt: number;
+  config: RoutingConfig;
+  body: Record<string, unknown>;
+  url: URL;
+  facts: RequestFacts;
+  plan: RoutePlan;
+  /** The router's own time before the origin call, ms. */
+  overheadMs: number;
+}
+
+/** What the origin calls came to: the answer, who gave it, and what failed. */
+interface Attempt {
+  result: UpstreamResult;
+  served: Release;
+  upstreamError: ErrorClass | null;
+  failover: boolean;
+}
+
+/** Parses and plans the request; throws the client's 400/404/413/503 as `ApiError`. */
+async function prepare(c: Context<AppEnv>): Promise<Exchange> {
   const startedAt = now();
   const requestId = c.get("requestId");
   const config = await loadConfig(c.env.CONFIG);
@@ -97,134 +121,161 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
       `The model \`${facts.model}\` does not exist on this path.`,
     );
   }
-  const plan = planned.plan;
-  const call = (
-    release: Release,
-    payload: Record<string, unknown> = { ...body, model: release.model },
-  ): Promise<UpstreamResult> =>
-    callUpstream(
-      {
-        release,
-        pathAndQuery: url.pathname + url.search,
-        headers: upstreamHeaders(c.req.raw.headers, apiKeyFor(c.env, release), requestId),
-        body: JSON.stringify(payload),
-        headerTimeoutMs: config.settings.headerTimeoutMs,
-      },
-      now,
-    );
-
-  const circuitOpen =
-    config.settings.failover && plan.variant === "canary" && breaker.isOpen(plan.release.id, now());
   // Everything so far is the router's own time. The Workers clock advances only
   // across I/O, so in production this counts awaited work (config, body).
   const overheadMs = now() - startedAt;
-  let result: UpstreamResult = circuitOpen ? CIRCUIT_OPEN : await call(plan.release);
-  let served: Release = plan.release;
-  let upstreamError: ErrorClass | null = circuitOpen
+  return { c, requestId, startedAt, config, body, url, facts, plan: planned.plan, overheadMs };
+}
+
+/** Calls a release with the client's request (its model rewritten, or another payload). */
+function callRelease(
+  x: Exchange,
+  release: Release,
+  payload: Record<string, unknown> = { ...x.body, model: release.model },
+): Promise<UpstreamResult> {
+  return callUpstream(
+    {
+      release,
+      pathAndQuery: x.url.pathname + x.url.search,
+      headers: upstreamHeaders(x.c.req.raw.headers, apiKeyFor(x.c.env, release), x.requestId),
+      body: JSON.stringify(payload),
+      headerTimeoutMs: x.config.settings.headerTimeoutMs,
+    },
+    now,
+  );
+}
+
+/**
+ * Calls the assigned release, unless its circuit is open, and fails a canary
+ * over to stable when it failed before its first byte.
+ */
+async function attempt(x: Exchange): Promise<Attempt> {
+  const { plan, config } = x;
+  const canary = plan.variant === "canary";
+  const circuitOpen = config.settings.failover && canary && breaker.isOpen(plan.release.id, now());
+  const first = circuitOpen ? CIRCUIT_OPEN : await callRelease(x, plan.release);
+  const upstreamError: ErrorClass | null = circuitOpen
     ? "circuit_open"
-    : result.ok
+    : first.ok
       ? null
-      : result.errorClass;
-  let failover = false;
-  if (!result.ok && result.errorClass === "http_429" && plan.variant === "canary") {
-    breaker.trip(plan.release.id, result.response?.headers.get("retry-after") ?? null, now());
+      : first.errorClass;
+  if (!first.ok && first.errorClass === "http_429" && canary) {
+    breaker.trip(plan.release.id, first.response?.headers.get("retry-after") ?? null, now());
   }
-  if (
-    !result.ok &&
-    plan.variant === "canary" &&
-    config.settings.failover &&
-    canFailOver(result.errorClass)
-  ) {
-    await result.response?.body?.cancel();
-    console.warn(
-      JSON.stringify({
-        msg: "canary failed before first byte; failing over",
-        requestId,
-        release: plan.release.id,
-        detail: result.detail,
-      }),
-    );
-    failover = true;
-    served = plan.stable;
-    result = await call(plan.stable);
-    if (!result.ok) upstreamError = result.errorClass;
+  if (first.ok || !canary || !config.settings.failover || !canFailOver(first.errorClass)) {
+    return { result: first, served: plan.release, upstreamError, failover: false };
   }
-  const feedbackToken = await issueFeedbackToken(feedbackKey(c.env), {
-    requestId,
-    plan,
-    served,
-    facts,
-    now: now(),
-  });
-
-  const observe = (status: number, ttfbMs: number | null, relay: RelayResult | null): Observed => ({
-    requestId,
-    startedAt,
-    configVersion: config.version,
-    facts,
-    plan,
-    servedBy: { releaseId: served.id, variant: served === plan.stable ? "stable" : "canary" },
-    status,
-    upstreamError,
-    failover,
-    ttfbMs,
-    overheadMs,
-    relay,
-    endedAt: relay?.endedAt ?? now(),
-    prompt: { hash: null, chars: 0 },
-    body,
-    refusalPhrases: config.settings.quality.refusalPhrases,
-  });
-  const idempotentHeader = c.req.header(IDEMPOTENT_HEADER) ?? null;
-  const record = (observed: Observed | Promise<Observed>) =>
-    c.env.OUTCOME_LOGGING === "off" ||
-    c.executionCtx.waitUntil(
-      (async () => {
-        const o = await observed;
-        // A timer turn first: the client's last bytes go out before the event is built.
-        await scheduler.wait(0);
-        const prompt = await promptDigest(promptText(body));
-        const event = buildOutcome({ ...o, prompt });
-        await emitOutcome(c.env.OUTCOMES, event);
-        // Sampling and shadowing are configured per route; most routes have neither.
-        if (!plan.route.evaluation) return;
-        await afterResponse({
-          env: c.env,
-          config,
-          route: plan.route,
-          event,
-          body,
-          answer: o.relay?.inspection.text ?? "",
-          idempotentHeader,
-          call,
-        });
-      })(),
-    );
-
-  const variantHeaders = (h: Headers) => {
-    h.set("x-canary-variant", served === plan.stable ? "stable" : plan.variant);
-    h.set("x-canary-release", served.id);
-    h.set(OVERHEAD_HEADER, String(overheadMs));
-    if (feedbackToken !== null) h.set(FEEDBACK_TOKEN_HEADER, feedbackToken);
-    return h;
+  await first.response?.body?.cancel();
+  console.warn(
+    JSON.stringify({
+      msg: "canary failed before first byte; failing over",
+      requestId: x.requestId,
+      release: plan.release.id,
+      detail: first.detail,
+    }),
+  );
+  const result = await callRelease(x, plan.stable);
+  return {
+    result,
+    served: plan.stable,
+    upstreamError: result.ok ? upstreamError : result.errorClass,
+    failover: true,
   };
+}
 
+/**
+ * Records the request's outcome off the response path: the event to the
+ * queue, then evaluation sampling and shadowing. A failure here never reaches
+ * the client (`emitOutcome` and `afterResponse` log and count their own).
+ */
+function record(
+  x: Exchange,
+  a: Attempt,
+  status: number,
+  ttfbMs: number | null,
+  relay: Promise<RelayResult | null>,
+): void {
+  const { c, config, plan, body } = x;
+  if (c.env.OUTCOME_LOGGING === "off") return;
+  const idempotentHeader = c.req.header(IDEMPOTENT_HEADER) ?? null;
+  const respondedAt = now(); // the end of an answer that has no body to relay
+  c.executionCtx.waitUntil(
+    (async () => {
+      const r = await relay;
+      // A timer turn first: the client's last bytes go out before the event is built.
+      await scheduler.wait(0);
+      const observed: Observed = {
+        requestId: x.requestId,
+        startedAt: x.startedAt,
+        configVersion: config.version,
+        facts: x.facts,
+        plan,
+        servedBy: {
+          releaseId: a.served.id,
+          variant: a.served === plan.stable ? "stable" : "canary",
+        },
+        status,
+        upstreamError: a.upstreamError,
+        failover: a.failover,
+        ttfbMs,
+        overheadMs: x.overheadMs,
+        relay: r,
+        endedAt: r?.endedAt ?? respondedAt,
+        prompt: await promptDigest(promptText(body)),
+        body,
+        refusalPhrases: config.settings.quality.refusalPhrases,
+      };
+      const event = buildOutcome(observed);
+      await emitOutcome(c.env.OUTCOMES, event);
+      // Sampling and shadowing are configured per route; most routes have neither.
+      if (!plan.route.evaluation) return;
+      await afterResponse({
+        env: c.env,
+        config,
+        route: plan.route,
+        event,
+        body,
+        answer: r?.inspection.text ?? "",
+        idempotentHeader,
+        call: (release, payload) => callRelease(x, release, payload),
+      });
+    })(),
+  );
+}
+
+/** The routing headers every proxied answer carries. */
+function routingHeaders(
+  x: Exchange,
+  a: Attempt,
+  feedbackToken: string | null,
+  h: Headers,
+): Headers {
+  h.set("x-canary-variant", a.served === x.plan.stable ? "stable" : x.plan.variant);
+  h.set("x-canary-release", a.served.id);
+  h.set(OVERHEAD_HEADER, String(x.overheadMs));
+  if (feedbackToken !== null) h.set(FEEDBACK_TOKEN_HEADER, feedbackToken);
+  return h;
+}
+
+/** The client's answer: the origin's, relayed, or an OpenAI-shaped failure. */
+function respond(x: Exchange, a: Attempt, feedbackToken: string | null): Response {
+  const { c, plan, config } = x;
   // Origin keys this request injected: never relayed back, even if an origin echoes them.
   const keys = [plan.release, plan.stable].flatMap((r) => apiKeyFor(c.env, r) ?? []);
+  const { result } = a;
   if (!result.ok) {
-    const response = failureResponse(result, plan, failover, keys);
-    variantHeaders(response.headers);
-    record(observe(response.status, result.ttfbMs, null));
+    const response = failureResponse(result, plan, a.failover, keys);
+    routingHeaders(x, a, feedbackToken, response.headers);
+    record(x, a, response.status, result.ttfbMs, Promise.resolve(null));
     return response;
   }
-
   const origin = result.response;
-  const headers = variantHeaders(scrubHeaders(downstreamHeaders(origin.headers), keys));
+  const downstream = scrubHeaders(downstreamHeaders(origin.headers), keys);
+  const headers = routingHeaders(x, a, feedbackToken, downstream);
   if (!origin.body) {
-    record(observe(origin.status, result.ttfbMs, null));
+    record(x, a, origin.status, result.ttfbMs, Promise.resolve(null));
     return new Response(null, { status: origin.status, headers });
   }
-  const ttfbMs = result.ttfbMs;
   const sse = (origin.headers.get("content-type") ?? "").includes("text/event-stream");
   const relay = relayBody(origin.body, {
     sse,
@@ -236,8 +287,22 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   });
   // Registered before the response goes out: once a client disconnects, work the
   // request starts is cancelled, but what it already handed to waitUntil runs on.
-  record(relay.ended.then((r) => observe(origin.status, ttfbMs, r)));
+  record(x, a, origin.status, result.ttfbMs, relay.ended);
   return new Response(relay.stream, { status: origin.status, headers });
+}
+
+/** `POST /v1/*`: prepare, attempt, respond (recording the outcome off the response path). */
+export async function proxy(c: Context<AppEnv>): Promise<Response> {
+  const x = await prepare(c);
+  const a = await attempt(x);
+  const feedbackToken = await issueFeedbackToken(feedbackKey(c.env), {
+    requestId: x.requestId,
+    plan: x.plan,
+    served: a.served,
+    facts: x.facts,
+    now: now(),
+  });
+  return respond(x, a, feedbackToken);
 }
 
 /** The client's answer when no origin could answer (or the origin refused the request). */
