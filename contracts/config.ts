@@ -17,7 +17,8 @@ export const WeightSchema = z
   .max(100, "must be at most 100")
   .refine((w) => Math.abs(Math.round(w * 100) - w * 100) < 1e-6, "must have at most 2 decimals");
 
-const IdSchema = z
+/** Ids of routes, releases and segments: 1-128 chars of letters, digits, `. _ : -`. */
+export const IdSchema = z
   .string()
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]{0,127}$/, "must be 1-128 chars of letters, digits, . _ : -");
 

@@ -13,6 +13,7 @@
  * rotation is picked up without letting garbage tokens hammer the endpoint.
  */
 import * as z from "zod";
+import { fromB64url } from "../crypto/base64url";
 
 export interface AccessSettings {
   /** The team domain, e.g. `acme.cloudflareaccess.com` (a scheme is tolerated). */
@@ -155,10 +156,9 @@ export function jwksKeyCache(source: JwksSource, opts: KeyCacheOptions = {}): Ke
 }
 
 function base64UrlBytes(part: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(part)) throw new Error("not base64url");
-  const b64 = part.replace(/-/g, "+").replace(/_/g, "/");
-  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+  const bytes = fromB64url(part);
+  if (!bytes) throw new Error("not base64url");
+  return bytes;
 }
 
 function base64UrlJson(part: string): unknown {

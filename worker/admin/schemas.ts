@@ -3,7 +3,7 @@
  * boundary and are the source of the OpenAPI document (`openapi.ts`).
  */
 import * as z from "zod";
-import { ReleaseSchema, WeightSchema } from "../../contracts/config";
+import { IdSchema, ReleaseSchema, WeightSchema } from "../../contracts/config";
 import { PolicySchema } from "../../analyzer/policy/policy";
 import { REASON_MAX } from "./request";
 
@@ -35,7 +35,7 @@ export const ReleaseBodySchema = z.strictObject({
 });
 
 const Limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
-const RouteId = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]{0,127}$/, "must be a route id");
+const RouteId = IdSchema;
 
 export const HistoryQuerySchema = z.strictObject({ limit: Limit(200, 20) });
 

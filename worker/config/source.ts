@@ -34,14 +34,17 @@ interface CacheState {
   refreshingSince: number;
 }
 
-const state: CacheState = {
+/** The state of a fresh isolate: nothing read yet. */
+const initialState = (): CacheState => ({
   config: null,
   lastValid: null,
   fetchedAt: -Infinity,
   health: { status: "missing" },
   invalidated: false,
   refreshingSince: -Infinity,
-};
+});
+
+const state: CacheState = initialState();
 
 /** Current config health (for `/admin` and metrics). */
 export function configHealth(): ConfigHealth {
@@ -56,14 +59,7 @@ export function invalidateConfigCache(): void {
 
 /** Forget everything, including the last valid config (a fresh isolate). */
 export function resetConfigSource(): void {
-  Object.assign(state, {
-    config: null,
-    lastValid: null,
-    fetchedAt: -Infinity,
-    health: { status: "missing" },
-    invalidated: false,
-    refreshingSince: -Infinity,
-  });
+  Object.assign(state, initialState());
 }
 
 const SalvageSchema = z.object({
