@@ -10,6 +10,7 @@ import { parseRoutingConfig, SettingsSchema } from "../contracts/config";
 import { evalBudget, evalSamples } from "../contracts/db/schema";
 import { ROUTING_CONFIG_KEY } from "../contracts/kv-keys";
 import type { Db } from "./store/config-store";
+import { rollupMinute } from "../contracts/minute";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_DAYS = SettingsSchema.parse({}).sampleRetentionDays;
@@ -40,6 +41,6 @@ export async function purgeExpiredSamples(
   const result = await db
     .delete(evalSamples)
     .where(lt(evalSamples.createdAt, sampleCutoff(now, days)));
-  await db.delete(evalBudget).where(lt(evalBudget.minute, Math.floor((now - DAY_MS) / 60_000)));
+  await db.delete(evalBudget).where(lt(evalBudget.minute, rollupMinute(now - DAY_MS)));
   return { deleted: result.meta.changes ?? 0, retentionDays: days };
 }

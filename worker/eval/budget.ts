@@ -5,11 +5,10 @@
  * one atomic upsert (`... DO UPDATE SET used = used + 1 WHERE used < max
  * RETURNING used`), so concurrent takers can never exceed the budget.
  */
+import { rollupMinute } from "../../contracts/minute";
 
 /** The budget minute of an epoch-ms time. */
-export function budgetMinute(now: number): number {
-  return Math.floor(now / 60_000);
-}
+export const budgetMinute = rollupMinute;
 
 /** Budget key of an evaluator. */
 export function evaluatorBudgetKey(name: string): string {

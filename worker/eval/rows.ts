@@ -16,11 +16,10 @@ import {
 import type { Scores } from "./evaluators/result";
 import type { EvalJob, PairJob, SampleJob } from "./job";
 import type { PairOutcome } from "./run";
+import { rollupMinute } from "../../contracts/minute";
 
 export type EvaluationRow = Omit<typeof evaluations.$inferSelect, "evalBatch" | "createdAt">;
 export type SampleRow = typeof evalSamples.$inferSelect;
-
-const minuteOf = (ts: number) => Math.floor(ts / 60_000);
 
 /** The evaluator name under which a pair's rows are stored. */
 export function pairEvaluatorName(judge: string): string {
@@ -35,7 +34,7 @@ export function jobEvaluatorNames(job: EvalJob): string[] {
 function keyOf(job: EvalJob, arm: { releaseId: string; variant: "stable" | "canary" }) {
   return {
     requestId: job.requestId,
-    minute: minuteOf(job.ts),
+    minute: rollupMinute(job.ts),
     step: job.step,
     routeId: job.routeId,
     rolloutId: job.rolloutId ?? "",

@@ -7,6 +7,7 @@
 import type { outcomes } from "../../contracts/db/schema";
 import { SKETCHED_METRICS, type OutcomeEvent } from "../../contracts/outcome";
 import { binIndex } from "../../contracts/sketch";
+import { rollupMinute } from "../../contracts/minute";
 
 /** An `outcomes` row as the consumer builds it; the store adds the batch tag. */
 export type OutcomeRow = Omit<typeof outcomes.$inferSelect, "ingestBatch" | "ingestedAt">;
@@ -29,10 +30,8 @@ export function metricTriples(metrics: Readonly<Record<string, number>>): Metric
     .map(([name, value]) => [name, value, SKETCHED.has(name) ? binIndex(value) : null]);
 }
 
-/** The rollup minute of an epoch-millisecond timestamp. */
-export function minuteOf(ts: number): number {
-  return Math.floor(ts / 60_000);
-}
+/** The rollup minute of an epoch-millisecond timestamp (`contracts/minute.ts`). */
+export const minuteOf = rollupMinute;
 
 /** The `outcomes` row for an event (without `ingest_batch` / `ingested_at`). */
 export function toOutcomeRow(e: OutcomeEvent): OutcomeRow {

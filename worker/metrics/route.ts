@@ -11,6 +11,7 @@ import type { LastDecision, TrafficRow } from "./families";
 import { metricFamilies } from "./families";
 import { renderPrometheus } from "./prometheus";
 import { lastDecisions, recentTraffic } from "./snapshot";
+import { rollupMinute } from "../../contracts/minute";
 
 export const METRICS_WINDOW_MINUTES = 15;
 
@@ -23,7 +24,7 @@ export async function prometheusMetrics(c: Context<{ Bindings: Env }>): Promise<
   let rollupsUp = true;
   try {
     // The current minute counts as one of the window's minutes.
-    const firstMinute = Math.floor(now / 60_000) - (METRICS_WINDOW_MINUTES - 1);
+    const firstMinute = rollupMinute(now) - (METRICS_WINDOW_MINUTES - 1);
     [traffic, decided] = await Promise.all([recentTraffic(db, firstMinute), lastDecisions(db)]);
   } catch (e) {
     rollupsUp = false;
