@@ -46,6 +46,26 @@ export default tseslint.config(
     },
   },
   {
+    // The edge and the CLI reach the analyzer only through its front doors:
+    // analyzer/index.ts (the pure core) and analyzer/worker.ts (the Worker's
+    // entry points into D1). Shared code lives in contracts/ and store/.
+    files: ["worker/**/*.ts", "cli/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)analyzer/(?!(index|worker)$).+",
+              message:
+                "Import the analyzer through analyzer/index.ts (or analyzer/worker.ts); shared code belongs in contracts/ or store/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.mjs", "**/*.js"],
     languageOptions: {
       globals: {

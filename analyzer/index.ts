@@ -9,10 +9,21 @@
  *   `WindowData` the D1 reader produces.
  * - `simulate(scenario, seed)`: seeded traffic against a live route.
  *
- * Nothing here performs I/O or reads the clock; see docs/statistics.md.
+ * Nothing here performs I/O or reads the clock; see docs/statistics.md. The
+ * Worker's entry points into D1 are `analyzer/worker.ts`. `worker/` and `cli/`
+ * import the analyzer only through these two files (ESLint's
+ * `no-restricted-imports` enforces it).
  */
 export type { ArmData, MetricSums, SketchBins, Slice, SliceDim, WindowData } from "./window";
-export { ALL_VALUE, DEFAULT_SEGMENT, fallbackValue, SLICE_DIMS, UNKNOWN_VALUE } from "./window";
+export {
+  ALL_VALUE,
+  DEFAULT_SEGMENT,
+  fallbackValue,
+  metricSums,
+  SLICE_DIMS,
+  sliceLabel,
+  UNKNOWN_VALUE,
+} from "./window";
 export type { MetricDefinition, MetricDefinitionInput, MetricStat } from "./metrics/definitions";
 export { DEFAULT_METRICS, MetricDefinitionSchema } from "./metrics/definitions";
 export type { VerdictKind, VerdictRecord } from "./metrics/verdict";
@@ -25,8 +36,10 @@ export { decide } from "./policy/decide";
 export type { ReplayResult, TimelineEntry } from "./replay/replay";
 export { analysisWindowStart, replay, Replayer } from "./replay/replay";
 export type { RollupEvent } from "./replay/rollup";
-export { MinuteRollup } from "./replay/rollup";
+export { floorMinute, MINUTE_MS, MinuteRollup } from "./replay/rollup";
 export type { Scenario } from "./sim/scenario";
 export { scenario } from "./sim/scenario";
 export type { SimResult } from "./sim/simulate";
 export { simulate } from "./sim/simulate";
+export type { Random } from "./sim/prng";
+export { mulberry32, pickCumulative } from "./sim/prng";

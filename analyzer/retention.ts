@@ -9,7 +9,7 @@ import { lt } from "drizzle-orm";
 import { parseRoutingConfig, SettingsSchema } from "../contracts/config";
 import { evalBudget, evalSamples } from "../contracts/db/schema";
 import { ROUTING_CONFIG_KEY } from "../contracts/kv-keys";
-import type { Db } from "./store/config-store";
+import type { Db } from "../store/config-store";
 import { rollupMinute } from "../contracts/minute";
 
 const DAY_MS = 24 * 60 * 60 * 1000;

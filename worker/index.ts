@@ -5,7 +5,7 @@
  */
 import { app } from "./app";
 import { handleQueue } from "./ingest/queue";
-import { handleScheduled } from "../analyzer/scheduled";
+import { handleScheduled } from "../analyzer/worker";
 
 export default {
   fetch: app.fetch,

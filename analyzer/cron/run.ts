@@ -16,10 +16,10 @@ import { rolloutSeenAt } from "../history/rollout-seen";
 import { weightEditsWithinStep } from "../history/weight-edits";
 import { decide } from "../policy/decide";
 import { DEFAULT_POLICY, resolvePolicy, type PolicyInput } from "../policy/policy";
-import * as transitions from "../policy/transitions";
+import * as transitions from "../../contracts/transitions";
 import type { Decision } from "../policy/types";
-import type { ConfigVersion, Db, ReconcileResult } from "../store/config-store";
-import { reconcile, recentVersions, writeConfig, writeWithRetry } from "../store/config-store";
+import type { ConfigVersion, Db, ReconcileResult } from "../../store/config-store";
+import { reconcile, recentVersions, writeConfig, writeWithRetry } from "../../store/config-store";
 import {
   acquireLease,
   finishRun,

@@ -4,13 +4,9 @@
  * current canary release, the analyzer never raises it above that value
  * again; a later manual raise lifts the cap. Pure.
  */
-import type { RoutingConfig } from "../../contracts/config";
+import type { HistoryEntry } from "../../store/config-store";
 
-export interface HistoryEntry {
-  version: number;
-  source: string;
-  doc: RoutingConfig;
-}
+export type { HistoryEntry };
 
 const MANUAL = new Set(["admin", "kv-direct"]);
 

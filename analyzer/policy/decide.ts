@@ -44,7 +44,7 @@ import {
 import type { Policy } from "./policy";
 import { resolvePolicy } from "./policy";
 import { checkSrm } from "./srm-check";
-import * as t from "./transitions";
+import * as t from "../../contracts/transitions";
 import type { Action, Decision, DecideInput, SrmSummary } from "./types";
 
 /** What an operator can do about a `stuck` rollout; shown in the record, `status` and the dashboard. */

@@ -10,7 +10,7 @@ import { eq } from "drizzle-orm";
 import * as z from "zod";
 import { analyzerRuns, decisions } from "../../contracts/db/schema";
 import { ANALYZER_HEALTH_KEY } from "../../contracts/kv-keys";
-import type { Db } from "./config-store";
+import type { Db } from "../../store/config-store";
 
 /** True when this invocation owns the scheduled time. */
 export async function acquireLease(db: Db, scheduledTime: number, now: number): Promise<boolean> {

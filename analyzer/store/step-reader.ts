@@ -11,7 +11,7 @@ import { rolloutStep, type Route } from "../../contracts/config";
 import { stepRollups } from "../../contracts/db/schema";
 import type { Slice, SliceDim, SketchBins, WindowData } from "../window";
 import { emptyArm } from "../window";
-import type { Db } from "./config-store";
+import type { Db } from "../../store/config-store";
 
 /**
  * The aggregates of the route's current step, as a window from the step's

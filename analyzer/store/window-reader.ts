@@ -11,7 +11,7 @@ import type { Route } from "../../contracts/config";
 import { rollupBins, rollupMetrics } from "../../contracts/db/schema";
 import type { Slice, SliceDim, WindowData } from "../window";
 import { emptyArm } from "../window";
-import type { Db } from "./config-store";
+import type { Db } from "../../store/config-store";
 
 const MINUTE = 60_000;
 

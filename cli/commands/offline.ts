@@ -7,10 +7,15 @@
 import { readFile } from "node:fs/promises";
 import type { Route, RoutingConfig } from "../../contracts/config";
 import { parseRoutingConfig } from "../../contracts/config";
-import { decide } from "../../analyzer/policy/decide";
-import { resolvePolicy, type PolicyInput } from "../../analyzer/policy/policy";
-import { MinuteRollup, floorMinute, MINUTE_MS } from "../../analyzer/replay/rollup";
-import { replay } from "../../analyzer/replay/replay";
+import {
+  decide,
+  floorMinute,
+  MINUTE_MS,
+  MinuteRollup,
+  replay,
+  resolvePolicy,
+  type PolicyInput,
+} from "../../analyzer";
 import { readOutcomes } from "../jsonl";
 import { bold, CliError, dim, green, progress, red, table, yellow } from "../output";
 import { routeForAnalysis } from "../route-from-events";

@@ -6,7 +6,7 @@
  * A weighted list is written `US:40,DE:25,BR` (a bare value weighs 1). The
  * value `-` means "no header" (e.g. `--cohorts internal:5,-:95`).
  */
-import { mulberry32, pickCumulative, type Random } from "../../analyzer/sim/prng";
+import { mulberry32, pickCumulative, type Random } from "../../analyzer";
 
 export interface Weighted {
   value: string;

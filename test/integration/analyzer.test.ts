@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ROUTING_CONFIG_KEY } from "../../contracts/kv-keys";
-import { latestVersion, writeConfig } from "../../analyzer/store/config-store";
+import { latestVersion, writeConfig } from "../../store/config-store";
 import { DAY, HOUR } from "../fixtures/clock";
 import {
   decisionRows,

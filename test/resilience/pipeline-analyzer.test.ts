@@ -8,7 +8,7 @@
 import { env } from "cloudflare:test";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeEach, describe, expect, it } from "vitest";
-import { reconcile } from "../../analyzer/store/config-store";
+import { reconcile } from "../../store/config-store";
 import type { OutcomeEvent } from "../../contracts/outcome";
 import { configHealth, resetConfigSource } from "../../worker/config/source";
 import { adminJson } from "../fixtures/admin";

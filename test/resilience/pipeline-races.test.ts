@@ -16,7 +16,7 @@ import {
 } from "cloudflare:test";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { reconcile } from "../../analyzer/store/config-store";
+import { reconcile } from "../../store/config-store";
 import worker from "../../worker/index";
 import { adminFetch, EDGE } from "../fixtures/admin";
 import {

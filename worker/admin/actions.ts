@@ -4,7 +4,7 @@
  * reuse the analyzer's, so an operator's rollback is the analyzer's rollback.
  */
 import type { Release, Route, RouteState, RoutingConfig } from "../../contracts/config";
-import * as transitions from "../../analyzer/policy/transitions";
+import * as transitions from "../../contracts/transitions";
 
 export type RouteAction =
   | { kind: "weight"; weight: number; segment?: string }

@@ -3,7 +3,7 @@
  * admin secrets and vars, and per-request variables set by the admin
  * middleware (the authenticated actor and the request's drizzle client).
  */
-import type { Db } from "../../analyzer/store/config-store";
+import type { Db } from "../../store/config-store";
 import type { AppEnv } from "../types";
 
 /**

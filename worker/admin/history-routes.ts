@@ -6,8 +6,8 @@
 import { and, desc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { decisions } from "../../contracts/db/schema";
-import { describeChanges, diffJson } from "../../analyzer/history/diff";
-import { recentVersions } from "../../analyzer/store/config-store";
+import { describeChanges, diffJson } from "../../store/diff";
+import { recentVersions } from "../../store/config-store";
 import type { AdminEnv } from "./context";
 import { parseWith } from "./request";
 import { DecisionsQuerySchema, HistoryQuerySchema } from "./schemas";

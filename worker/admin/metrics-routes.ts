@@ -5,9 +5,8 @@
  */
 import { Hono } from "hono";
 import type { Route } from "../../contracts/config";
-import { latestVersion } from "../../analyzer/store/config-store";
-import { readStep } from "../../analyzer/store/step-reader";
-import { readWindow } from "../../analyzer/store/window-reader";
+import { latestVersion } from "../../store/config-store";
+import { readStep, readWindow } from "../../analyzer/worker";
 import { getRoutingConfig } from "../config/source";
 import { ApiError } from "../errors";
 import { summarizeWindow } from "../metrics/summary";

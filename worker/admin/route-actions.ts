@@ -8,8 +8,8 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { Route, RoutingConfig } from "../../contracts/config";
-import { resolvePolicy, type PolicyInput } from "../../analyzer/policy/policy";
-import { writeConfig, writeWithRetry } from "../../analyzer/store/config-store";
+import { resolvePolicy, type PolicyInput } from "../../analyzer";
+import { writeConfig, writeWithRetry } from "../../store/config-store";
 import { ApiError } from "../errors";
 import type { ActionResult, RouteAction } from "./actions";
 import { applyAction, withRoute } from "./actions";

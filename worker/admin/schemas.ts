@@ -4,7 +4,7 @@
  */
 import * as z from "zod";
 import { IdSchema, ReleaseSchema, WeightSchema } from "../../contracts/config";
-import { PolicySchema } from "../../analyzer/policy/policy";
+import { PolicySchema } from "../../analyzer";
 import { REASON_MAX } from "./request";
 
 const Reason = z

@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import * as z from "zod";
-import { latestVersion } from "../../analyzer/store/config-store";
+import { latestVersion } from "../../store/config-store";
 import { getRoutingConfig } from "../config/source";
 import { readSeries } from "../dashboard/series";
 import { ApiError } from "../errors";

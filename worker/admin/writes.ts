@@ -5,8 +5,8 @@
  * config so the edge routes by the new version at once.
  */
 import type { RoutingConfig } from "../../contracts/config";
-import type { ConfigVersion, Db, WriteResult } from "../../analyzer/store/config-store";
-import { latestVersion, reconcile } from "../../analyzer/store/config-store";
+import type { ConfigVersion, Db, WriteResult } from "../../store/config-store";
+import { latestVersion, reconcile } from "../../store/config-store";
 import { invalidateConfigCache } from "../config/source";
 import { ApiError } from "../errors";
 import { validationError } from "./request";

@@ -15,7 +15,7 @@ import type { SQL } from "drizzle-orm";
 import { rollupBins, rollupMetrics } from "../../contracts/db/schema";
 import { BASE_METRICS } from "../../contracts/metrics";
 import { quantileFromBins } from "../../contracts/sketch";
-import type { Db } from "../../analyzer/store/config-store";
+import type { Db } from "../../store/config-store";
 
 export const MAX_POINTS = 90;
 const MINUTE = 60_000;

@@ -7,7 +7,7 @@
 import { and, eq, gte, inArray, sql } from "drizzle-orm";
 import { decisions, rollupBins, rollupMetrics } from "../../contracts/db/schema";
 import { BASE_METRICS } from "../../contracts/metrics";
-import type { Db } from "../../analyzer/store/config-store";
+import type { Db } from "../../store/config-store";
 import type { LastDecision, SketchedSums, TrafficRow } from "./families";
 
 const ALL_DIM = "all";

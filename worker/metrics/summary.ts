@@ -6,8 +6,14 @@
  */
 import { BASE_METRICS } from "../../contracts/metrics";
 import { quantileFromBins } from "../../contracts/sketch";
-import type { ArmData, Slice, WindowData } from "../../analyzer/window";
-import { metricSums, SLICE_DIMS, sliceLabel } from "../../analyzer/window";
+import {
+  metricSums,
+  SLICE_DIMS,
+  sliceLabel,
+  type ArmData,
+  type Slice,
+  type WindowData,
+} from "../../analyzer";
 
 export interface Quantiles {
   p50: number | null;

@@ -10,12 +10,18 @@
  */
 import { desc, eq, inArray } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import type { Release, RoutingConfig } from "../../contracts/config";
-import { parseRoutingConfig } from "../../contracts/config";
-import { configVersions, releases } from "../../contracts/db/schema";
-import { ROUTING_CONFIG_KEY } from "../../contracts/kv-keys";
-import { canonicalJson, describeChanges, diffJson } from "../history/diff";
-import type { HistoryEntry } from "../history/manual-cap";
+import type { Release, RoutingConfig } from "../contracts/config";
+import { parseRoutingConfig } from "../contracts/config";
+import { configVersions, releases } from "../contracts/db/schema";
+import { ROUTING_CONFIG_KEY } from "../contracts/kv-keys";
+import { canonicalJson, describeChanges, diffJson } from "./diff";
+
+/** One config version as the history keeps it (newest first in lists). */
+export interface HistoryEntry {
+  version: number;
+  source: string;
+  doc: RoutingConfig;
+}
 
 export type Db = DrizzleD1Database<Record<string, never>>;
 export type ConfigSource = "seed" | "admin" | "analyzer" | "kv-direct";

@@ -3,7 +3,7 @@
  * never touches segment rules except where the action says so, so weights
  * operators set on segments (0 included) survive every transition.
  */
-import type { Route } from "../../contracts/config";
+import type { Route } from "./config";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
