@@ -104,12 +104,15 @@ export async function runAnalyzer(deps: RunDeps): Promise<RunReport> {
       await finishRun(db, scheduledTime, deps.now(), `invalid KV config: ${rec.errors.join("; ")}`);
       return { status: "done", reconcile: rec, routes: [] };
     }
-    const history = await recentVersions(db, HISTORY_DEPTH);
+    let history = await recentVersions(db, HISTORY_DEPTH);
     const routes: RouteOutcome[] = [];
     for (const route of history[0]?.doc.routes ?? []) {
       if (!judged(route)) continue;
-      routes.push(await judgeRoute(deps, health, history, route));
-      history.splice(0, history.length, ...(await recentVersions(db, HISTORY_DEPTH)));
+      const { outcome, wrote } = await judgeRoute(deps, health, history, route);
+      routes.push(outcome);
+      // Only a write (ours, or the concurrent one that refused ours) makes the
+      // history stale; the next route's compare-and-set needs the new head.
+      if (wrote) history = await recentVersions(db, HISTORY_DEPTH);
     }
     await writeHealth(kv, health);
     await finishRun(db, scheduledTime, deps.now(), null);
@@ -126,7 +129,7 @@ async function judgeRoute(
   health: AnalyzerHealth,
   history: ConfigVersion[],
   route: Route,
-): Promise<RouteOutcome> {
+): Promise<{ outcome: RouteOutcome; wrote: boolean }> {
   const now = deps.now();
   const latest = history[0]!;
   let window;
@@ -135,13 +138,14 @@ async function judgeRoute(
   } catch (e) {
     const reason = `cannot read rollups: ${String(e)}`;
     await countFailure(deps, health, route.id, reason);
-    return {
+    const outcome: RouteOutcome = {
       routeId: route.id,
       action: "error",
       applied: false,
       versionAfter: null,
       reasons: [reason],
     };
+    return { outcome, wrote: false };
   }
   const errors = health.routes[route.id]?.consecutiveErrors ?? 0;
   const cap = manualWeightCap(history, route.id);
@@ -217,7 +221,11 @@ async function judgeRoute(
       summary: summarize(d.action, reasons),
       reasons,
     });
-  return { routeId: route.id, action: d.action, applied, versionAfter, reasons };
+  const wrote = d.changed && !d.dryRun;
+  return {
+    outcome: { routeId: route.id, action: d.action, applied, versionAfter, reasons },
+    wrote,
+  };
 }
 
 /**

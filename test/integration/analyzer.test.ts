@@ -101,6 +101,32 @@ describe("scheduled analyzer", () => {
     });
   });
 
+  it("applies a write for every route of one run: each compare-and-set sees the previous one", async () => {
+    const route = (id: string) => ({
+      id,
+      models: [`${id}-model`],
+      stable: { id: `${id}-stable-v1`, originUrl: "http://127.0.0.1:9/stable", model: "a" },
+      canary: { id: `${id}-canary-v2`, originUrl: "http://127.0.0.1:9/canary", model: "b" },
+      weight: 0,
+    });
+    await putConfig({ version: 1, routes: [route("chat"), route("summaries")] });
+    await runCron(T0 + MIN);
+    const v = await versions();
+    expect(v.map((x) => [x.version, x.source])).toEqual([
+      [1, "seed"],
+      [2, "analyzer"],
+      [3, "analyzer"],
+    ]);
+    const rows = await decisionRows();
+    expect(rows.map((d) => [d.action, d.applied])).toEqual([
+      ["advance", 1],
+      ["advance", 1],
+    ]);
+    const kv = await kvConfig();
+    expect(kv.version).toBe(3);
+    expect(kv.routes.map((r) => r.weight)).toEqual([1, 1]);
+  });
+
   it("refuses a stale writer", async () => {
     await putConfig(rolloutConfig());
     await runCron(T0 + MIN);
