@@ -10,6 +10,7 @@
  */
 
 import { ALL_DIM_VALUE, ROLLUP_DIMS, type RollupDim } from "../contracts/dims";
+import type { MetricSums } from "../contracts/rollup";
 
 /** Dimensions a slice can be cut by (the `dim` column of the rollup tables). */
 export const SLICE_DIMS: readonly SliceDim[] = ROLLUP_DIMS.map((d) => d.dim);
@@ -27,12 +28,7 @@ export function fallbackValue(dim: SliceDim): string {
   return ROLLUP_DIMS.find((d) => d.dim === dim)?.fallback ?? "";
 }
 
-/** Count, sum and sum of squares of one metric: enough for means and variances. */
-export interface MetricSums {
-  n: number;
-  sum: number;
-  sumSq: number;
-}
+export type { MetricSums } from "../contracts/rollup";
 
 /** Sketch bins (see `contracts/sketch.ts`) as [bin index, count] pairs, any order. */
 export type SketchBins = Array<[bin: number, count: number]>;

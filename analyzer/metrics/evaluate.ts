@@ -10,7 +10,7 @@
  */
 import { splitAlpha } from "../stats/multiplicity";
 import type { Slice, WindowData } from "../window";
-import { metricSums } from "../window";
+import { metricSums, SLICE_DIMS } from "../window";
 import type { MetricDefinition } from "./definitions";
 import { defaultMinSamples, quantileOf } from "./definitions";
 import type { VerdictRecord } from "./verdict";
@@ -33,8 +33,15 @@ export function observed(def: MetricDefinition, slice: Slice | undefined): boole
   return has(slice.stable) || has(slice.canary);
 }
 
+/** Slices in dimension order (`SLICE_DIMS`), then by value. */
+function bySlice(a: Slice, b: Slice): number {
+  const d = SLICE_DIMS.indexOf(a.dim) - SLICE_DIMS.indexOf(b.dim);
+  return d !== 0 ? d : a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+}
+
 /**
- * Verdicts for all definitions on all slices (`all` first; a metric with no
+ * Verdicts for all definitions on all slices (`all` first, then by dimension
+ * and value, whatever order the reader returned them in; a metric with no
  * observations on `all` only gets its insufficient verdict there).
  *
  * @example evaluateWindow(window, policy.metrics, { alpha: 0.05, planned: 1000, failMargin: 0.25 })
@@ -51,7 +58,7 @@ export function evaluateWindow(
       (m) => m.minSamples ?? defaultMinSamples(m.stat),
     ),
   );
-  const others = window.slices.filter((s) => s.dim !== "all");
+  const others = window.slices.filter((s) => s.dim !== "all").sort(bySlice);
   const testable = others.filter(
     (s) =>
       Math.min(metricSums(s.stable, "requests").n, metricSums(s.canary, "requests").n) >=

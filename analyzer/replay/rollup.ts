@@ -4,14 +4,15 @@
  * and metric, the sums n / sum / sumSq, plus sketch bins for sketched metrics.
  * `window(from, to)` sums whole minutes in [from, to) into `WindowData`.
  *
- * Slices per event are those of `contracts/dims.ts`, as the D1 ingest writes
- * them: `all` (`*`), `segment` (rule name or `default`), `country` (or
- * `unknown`), `cohort` and `class` (or `none`).
+ * What one event adds (its minute, its slices of `contracts/dims.ts`, its
+ * samples and bins) is `contracts/rollup.ts`, the definition the D1 ingest
+ * uses; `test/integration/rollup-parity.test.ts` holds the two to the same
+ * windows and decisions.
  */
-import { SKETCHED_METRICS } from "../../contracts/outcome";
 import type { OutcomeEvent, Variant } from "../../contracts/outcome";
+import { MINUTE_MS, rollupMinute } from "../../contracts/minute";
 import { rollupDims } from "../../contracts/dims";
-import { binIndex } from "../../contracts/sketch";
+import { addSample, addSums, metricBin, type MetricSums } from "../../contracts/rollup";
 import { DenseBins } from "./dense-bins";
 import type { ArmData, SliceDim, WindowData } from "../window";
 
@@ -21,14 +22,12 @@ export type RollupEvent = Pick<
   "ts" | "variant" | "segment" | "country" | "cohort" | "requestClass" | "metrics"
 >;
 
-export const MINUTE_MS = 60_000;
+export { MINUTE_MS };
 
 /** Start of the minute containing `ts`. */
-export const floorMinute = (ts: number) => Math.floor(ts / MINUTE_MS) * MINUTE_MS;
+export const floorMinute = (ts: number) => rollupMinute(ts) * MINUTE_MS;
 /** `ts` rounded up to a minute boundary. */
 export const ceilMinute = (ts: number) => Math.ceil(ts / MINUTE_MS) * MINUTE_MS;
-
-const SKETCHED = new Set<string>(SKETCHED_METRICS);
 
 /**
  * One event's metrics as parallel arrays with sketch bins computed once for
@@ -47,7 +46,7 @@ export class PreparedMetrics {
       if (value === undefined) continue;
       this.names[this.length] = name;
       this.values[this.length] = value;
-      this.bins[this.length] = SKETCHED.has(name) ? binIndex(value) : null;
+      this.bins[this.length] = metricBin(name, value);
       this.length += 1;
     }
     return this;
@@ -56,7 +55,7 @@ export class PreparedMetrics {
 
 /** Mutable accumulator for one arm of one slice. */
 export class ArmAccumulator {
-  readonly sums = new Map<string, { n: number; sum: number; sumSq: number }>();
+  readonly sums = new Map<string, MetricSums>();
   readonly bins = new Map<string, DenseBins>();
 
   add(metrics: Record<string, number>): void {
@@ -73,9 +72,7 @@ export class ArmAccumulator {
         s = { n: 0, sum: 0, sumSq: 0 };
         this.sums.set(name, s);
       }
-      s.n += 1;
-      s.sum += value;
-      s.sumSq += value * value;
+      addSample(s, value);
       const bin = p.bins[i];
       if (bin !== undefined && bin !== null) this.addBin(name, bin, 1);
     }
@@ -93,11 +90,8 @@ export class ArmAccumulator {
   merge(other: ArmAccumulator): void {
     for (const [name, o] of other.sums) {
       const s = this.sums.get(name);
-      if (s) {
-        s.n += o.n;
-        s.sum += o.sum;
-        s.sumSq += o.sumSq;
-      } else this.sums.set(name, { ...o });
+      if (s) addSums(s, o);
+      else this.sums.set(name, { ...o });
     }
     for (const [name, bins] of other.bins) {
       let b = this.bins.get(name);

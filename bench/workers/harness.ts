@@ -17,7 +17,7 @@ import type { Route } from "../../contracts/config";
 import { decide } from "../../analyzer/policy/decide";
 import { readStep } from "../../analyzer/store/step-reader";
 import { rollupIncrements } from "../../worker/ingest/aggregate";
-import { toOutcomeRow } from "../../worker/ingest/rows";
+import { toIngestRow } from "../../worker/ingest/rows";
 import { handleQueue, OUTCOMES_QUEUE } from "../../worker/ingest/queue";
 import { incrementStatements, writeOutcomes } from "../../worker/ingest/store";
 import { syntheticOutcomes, type TrafficOptions } from "./traffic";
@@ -58,7 +58,7 @@ function benchRoute(t: TrafficOptions): Route {
 }
 
 async function seedRollups(db: D1Database, t: TrafficOptions, start: number, count: number) {
-  const rows = syntheticOutcomes(t, start, count).map(toOutcomeRow);
+  const rows = syntheticOutcomes(t, start, count).map(toIngestRow);
   const inc = rollupIncrements(rows);
   const [first, ...rest] = incrementStatements(drizzle(db), inc);
   if (first) await drizzle(db).batch([first, ...rest]);
@@ -180,7 +180,7 @@ export default {
         return Response.json({ ok: true });
       case "/seed/ingest": {
         const t = traffic(url);
-        const rows = syntheticOutcomes(t, start, count).map(toOutcomeRow);
+        const rows = syntheticOutcomes(t, start, count).map(toIngestRow);
         await writeOutcomes(drizzle(db!), rows, { id: crypto.randomUUID(), at: Date.now() });
         return Response.json({ events: rows.length });
       }

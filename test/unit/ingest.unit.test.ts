@@ -12,7 +12,9 @@ import {
   truncateUtf8,
 } from "../../worker/ingest/dead-letter";
 import { rollupIncrements } from "../../worker/ingest/aggregate";
-import { metricTriples, minuteOf, rowsJsonChunks, toOutcomeRow } from "../../worker/ingest/rows";
+import { metricTriples } from "../../contracts/rollup";
+import { rollupMinute } from "../../contracts/minute";
+import { rowsJsonChunks, toIngestRow, toOutcomeRow } from "../../worker/ingest/rows";
 import { summarizeErrors, validateOutcome } from "../../worker/ingest/validate";
 import { makeOutcome } from "../fixtures/outcome";
 
@@ -44,12 +46,12 @@ describe("metricTriples", () => {
   });
 });
 
-describe("minuteOf", () => {
+describe("rollupMinute", () => {
   it("floors epoch milliseconds to minutes", () => {
-    expect(minuteOf(0)).toBe(0);
-    expect(minuteOf(59_999)).toBe(0);
-    expect(minuteOf(60_000)).toBe(1);
-    expect(minuteOf(Date.UTC(2026, 10, 27, 12, 0, 59, 999))).toBe(
+    expect(rollupMinute(0)).toBe(0);
+    expect(rollupMinute(59_999)).toBe(0);
+    expect(rollupMinute(60_000)).toBe(1);
+    expect(rollupMinute(Date.UTC(2026, 10, 27, 12, 0, 59, 999))).toBe(
       Date.UTC(2026, 10, 27, 12, 0) / 60_000,
     );
   });
@@ -231,7 +233,7 @@ describe("rollupIncrements", () => {
     makeOutcome({ requestId: "b", latencyMs: 100, country: 'D"E\u0001' }),
     makeOutcome({ requestId: "c", latencyMs: 300, variant: "canary", releaseId: "canary-v2" }),
     makeOutcome({ requestId: "d", latencyMs: 50, step: 0 }),
-  ].map(toOutcomeRow);
+  ].map(toIngestRow);
   const inc = rollupIncrements(rows);
 
   it("sums every metric per minute and dimension value, keys with any character intact", () => {
@@ -259,10 +261,10 @@ describe("rollupIncrements", () => {
   it("keeps step aggregates, with the sketch as one JSON object, only for rows in a step", () => {
     const stable = inc.steps.filter((r) => r.variant === "stable" && r.dim === "all");
     const requests = stable.find((r) => r.metric === "requests")!;
-    expect(requests).toMatchObject({ step: rows[0]!.step, n: 2, bins: null });
+    expect(requests).toMatchObject({ step: rows[0]!.row.step, n: 2, bins: null });
     const latency = stable.find((r) => r.metric === "latency_ms")!;
     expect(JSON.parse(latency.bins!)).toEqual({ [String(binIndex(100))]: 2 });
-    expect(inc.steps.every((r) => r.step === rows[0]!.step)).toBe(true);
+    expect(inc.steps.every((r) => r.step === rows[0]!.row.step)).toBe(true);
     // One row per (variant, dim value, metric): no duplicates to upsert twice.
     const keys = inc.steps.map((r) => [r.variant, r.dim, r.dimValue, r.metric].join("|"));
     expect(new Set(keys).size).toBe(keys.length);

@@ -2,17 +2,19 @@
  * The rollup increments of a set of outcome rows, aggregated in the consumer
  * instead of in SQL: per-minute sums (every dimension), per-minute sketch bins
  * (the `all` dimension: time series and /metrics), and per-step aggregates
- * (every dimension, sums plus the whole sketch: what the analyzer judges). Pure. The store writes them in the
- * transaction that inserts exactly these rows, so they count each request once
+ * (every dimension, sums plus the whole sketch: what the analyzer judges).
+ * What one event adds is `contracts/rollup.ts`, the definition the offline
+ * replay uses too. Pure. The store writes them in the transaction that
+ * inserts exactly these rows, so they count each request once
  * (docs/idempotent-ingest.md).
  *
  * A queue batch's events are close in time, so a batch of 100 collapses to a
  * few hundred increments; SQL then only upserts those, instead of expanding
  * every (row, dimension, metric) observation itself.
  */
-import { rollupDims } from "../../contracts/dims";
 import type { rollupBins, rollupMetrics, stepRollups } from "../../contracts/db/schema";
-import type { MetricTriple, OutcomeRow } from "./rows";
+import { addSample, type MetricSums } from "../../contracts/rollup";
+import type { IngestRow } from "./rows";
 
 export type MinuteSumRow = typeof rollupMetrics.$inferInsert;
 export type MinuteBinRow = typeof rollupBins.$inferInsert;
@@ -26,10 +28,7 @@ export interface Increments {
 }
 
 /** Sums of one metric, and its sketch bins when it is sketched. */
-interface Acc {
-  n: number;
-  sum: number;
-  sumSq: number;
+interface Acc extends MetricSums {
   bins: Map<number, number> | null;
 }
 
@@ -69,9 +68,7 @@ function accOf(metrics: Metrics, metric: string): Acc {
 }
 
 function add(acc: Acc, v: number, bin: number | null): void {
-  acc.n += 1;
-  acc.sum += v;
-  acc.sumSq += v * v;
+  addSample(acc, v);
   if (bin !== null) {
     acc.bins ??= new Map();
     acc.bins.set(bin, (acc.bins.get(bin) ?? 0) + 1);
@@ -84,15 +81,15 @@ function add(acc: Acc, v: number, bin: number | null): void {
  * during a rollout step (`step > 0`), the only ones the analyzer reads.
  *
  * @example
- * const inc = rollupIncrements(rows);
+ * const inc = rollupIncrements(events.map(toIngestRow));
  * inc.minuteSums.find((r) => r.dim === "all" && r.metric === "requests")?.n; // rows.length
  */
-export function rollupIncrements(rows: readonly OutcomeRow[]): Increments {
+export function rollupIncrements(rows: readonly IngestRow[]): Increments {
   const minutes = new Map<string, Group<MinuteHead>>();
   const steps = new Map<string, Group<StepHead>>();
-  for (const row of rows) {
-    const triples = JSON.parse(row.metrics) as MetricTriple[];
-    const { minute, routeId, rolloutId, releaseId, variant, step } = row;
+  for (const { row, increment } of rows) {
+    const { minute, slices, triples } = increment;
+    const { routeId, rolloutId, releaseId, variant, step } = row;
     const m = groupOf(minutes, JSON.stringify([minute, routeId, rolloutId, releaseId, variant]), {
       minute,
       routeId,
@@ -110,7 +107,7 @@ export function rollupIncrements(rows: readonly OutcomeRow[]): Increments {
             releaseId,
           })
         : null;
-    for (const [dim, dimValue] of rollupDims(row)) {
+    for (const [dim, dimValue] of slices) {
       const ms = sliceOf(m, dim, dimValue);
       const ss = st ? sliceOf(st, dim, dimValue) : null;
       // Per-minute sketches for `all` only: per-slice ones are per step.

@@ -9,7 +9,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { consumeEvalJobs, EVALS_QUEUE } from "../eval/consumer";
 import { retryDelaySeconds } from "./backoff";
 import { toDeadLetter } from "./dead-letter";
-import { toOutcomeRow, type OutcomeRow } from "./rows";
+import { toIngestRow, type IngestRow } from "./rows";
 import { writeDeadLetters, writeOutcomes, type Db } from "./store";
 import { summarizeErrors, validateOutcome } from "./validate";
 
@@ -41,12 +41,12 @@ async function consumeOutcomes(
   messages: readonly Message<unknown>[],
   now: number,
 ): Promise<void> {
-  const valid: Array<{ msg: Message<unknown>; row: OutcomeRow }> = [];
+  const valid: Array<{ msg: Message<unknown>; row: IngestRow }> = [];
   const rejected: Array<{ id: string; attempts: number; reason: string }> = [];
   for (const msg of messages) {
     const result = validateOutcome(msg.body);
     if (result.ok) {
-      valid.push({ msg, row: toOutcomeRow(result.event) });
+      valid.push({ msg, row: toIngestRow(result.event) });
     } else {
       rejected.push({ id: msg.id, attempts: msg.attempts, reason: summarizeErrors(result.errors) });
       // Poison never heals: no delay, let it reach the dead-letter queue soon.

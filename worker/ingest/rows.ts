@@ -1,44 +1,35 @@
 /**
- * Pure mapping from a validated outcome event to its `outcomes` row, and the
- * rollup dimensions every row counts in. The store expands these rows in SQL
- * (one JSON parameter per chunk) and derives the rollups from the stored rows,
- * so everything here is the single definition of what gets written.
+ * Pure mapping from a validated outcome event to what the consumer writes:
+ * its `outcomes` row and its rollup increment (`contracts/rollup.ts`), built
+ * once and passed on as they are: the store inserts the rows (one JSON
+ * parameter per chunk, `rowsJsonChunks`) and `aggregate.ts` sums the
+ * increments in the same transaction.
  */
 import type { outcomes } from "../../contracts/db/schema";
-import { SKETCHED_METRICS, type OutcomeEvent } from "../../contracts/outcome";
-import { binIndex } from "../../contracts/sketch";
-import { rollupMinute } from "../../contracts/minute";
+import type { OutcomeEvent } from "../../contracts/outcome";
+import { rollupIncrement, type RollupIncrement } from "../../contracts/rollup";
 
 /** An `outcomes` row as the consumer builds it; the store adds the batch tag. */
 export type OutcomeRow = Omit<typeof outcomes.$inferSelect, "ingestBatch" | "ingestedAt">;
 
-/** `[metric, value, bin]`: bin is the sketch bin for sketched metrics, else null. */
-export type MetricTriple = [metric: string, value: number, bin: number | null];
-
-const SKETCHED: ReadonlySet<string> = new Set(SKETCHED_METRICS);
-
-/**
- * The metric triples stored in `outcomes.metrics`, sorted by name.
- *
- * @example
- * metricTriples({ requests: 1, latency_ms: 120 });
- * // [["latency_ms", 120, binIndex(120)], ["requests", 1, null]]
- */
-export function metricTriples(metrics: Readonly<Record<string, number>>): MetricTriple[] {
-  return Object.entries(metrics)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, value]) => [name, value, SKETCHED.has(name) ? binIndex(value) : null]);
+/** One event as the consumer writes it: its row and what it adds to the rollups. */
+export interface IngestRow {
+  row: OutcomeRow;
+  increment: RollupIncrement;
 }
 
-/** The rollup minute of an epoch-millisecond timestamp (`contracts/minute.ts`). */
-export const minuteOf = rollupMinute;
+/** The row and increment of an event; the row stores the increment's metric triples. */
+export function toIngestRow(e: OutcomeEvent): IngestRow {
+  const increment = rollupIncrement(e);
+  return { row: toOutcomeRow(e, increment), increment };
+}
 
 /** The `outcomes` row for an event (without `ingest_batch` / `ingested_at`). */
-export function toOutcomeRow(e: OutcomeEvent): OutcomeRow {
+export function toOutcomeRow(e: OutcomeEvent, inc = rollupIncrement(e)): OutcomeRow {
   return {
     requestId: e.requestId,
     ts: e.ts,
-    minute: minuteOf(e.ts),
+    minute: inc.minute,
     routeId: e.routeId,
     rolloutId: e.rolloutId ?? "",
     releaseId: e.releaseId,
@@ -71,7 +62,7 @@ export function toOutcomeRow(e: OutcomeEvent): OutcomeRow {
     promptHash: e.promptHash,
     promptChars: e.promptChars,
     completionChars: e.completionChars,
-    metrics: JSON.stringify(metricTriples(e.metrics)),
+    metrics: JSON.stringify(inc.triples),
   };
 }
 

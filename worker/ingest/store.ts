@@ -36,7 +36,7 @@ import {
 } from "../../contracts/db/schema";
 import { rollupIncrements, type Increments } from "./aggregate";
 import type { DeadLetterRow } from "./dead-letter";
-import { rowsJsonChunks, type OutcomeRow } from "./rows";
+import { rowsJsonChunks, type IngestRow, type OutcomeRow } from "./rows";
 
 export type Db = DrizzleD1Database;
 
@@ -60,14 +60,14 @@ const MAX_PARAM_BYTES = 1_000_000;
  * Throws if D1 fails, in which case nothing was written.
  *
  * @example
- * await writeOutcomes(drizzle(env.DB), rows, { id: crypto.randomUUID(), at: Date.now() });
+ * await writeOutcomes(drizzle(env.DB), events.map(toIngestRow), { id: crypto.randomUUID(), at: Date.now() });
  */
 export async function writeOutcomes(
   db: Db,
-  rows: readonly OutcomeRow[],
+  rows: readonly IngestRow[],
   batch: IngestBatch,
 ): Promise<WriteResult> {
-  const distinct = [...new Map(rows.map((r) => [r.requestId, r])).values()];
+  const distinct = [...new Map(rows.map((r) => [r.row.requestId, r])).values()];
   if (distinct.length === 0) return { written: 0, duplicates: rows.length };
   try {
     await writeNew(db, distinct, batch);
@@ -75,15 +75,15 @@ export async function writeOutcomes(
   } catch {
     // Some request id was stored already (or D1 failed: then this fails too).
     const stored = await storedRequestIds(db, distinct);
-    const fresh = distinct.filter((r) => !stored.has(r.requestId));
+    const fresh = distinct.filter((r) => !stored.has(r.row.requestId));
     if (fresh.length > 0) await writeNew(db, fresh, batch);
     return { written: fresh.length, duplicates: rows.length - fresh.length };
   }
 }
 
-const requestIds = (rows: readonly OutcomeRow[]) => JSON.stringify(rows.map((r) => r.requestId));
+const requestIds = (rows: readonly IngestRow[]) => JSON.stringify(rows.map((r) => r.row.requestId));
 
-async function storedRequestIds(db: Db, rows: readonly OutcomeRow[]): Promise<Set<string>> {
+async function storedRequestIds(db: Db, rows: readonly IngestRow[]): Promise<Set<string>> {
   const ids = requestIds(rows);
   const found = await db
     .select({ id: outcomes.requestId })
@@ -93,9 +93,10 @@ async function storedRequestIds(db: Db, rows: readonly OutcomeRow[]): Promise<Se
 }
 
 /** One transaction; fails as a whole unless every row was new. */
-async function writeNew(db: Db, rows: readonly OutcomeRow[], batch: IngestBatch): Promise<void> {
+async function writeNew(db: Db, rows: readonly IngestRow[], batch: IngestBatch): Promise<void> {
   const inc = rollupIncrements(rows);
-  const [first, ...rest] = rowsJsonChunks(rows, MAX_PARAM_BYTES).map((json) =>
+  const outcomeRows: OutcomeRow[] = rows.map((r) => r.row);
+  const [first, ...rest] = rowsJsonChunks(outcomeRows, MAX_PARAM_BYTES).map((json) =>
     insertOutcomes(db, json, batch),
   );
   if (first === undefined) return;

@@ -1,0 +1,84 @@
+/**
+ * The one definition of what an outcome event adds to the rollups. The ingest
+ * (`worker/ingest/aggregate.ts`, into D1) and the offline replay
+ * (`analyzer/replay/rollup.ts`, in memory) both take their increments from
+ * here, and `test/integration/rollup-parity.test.ts` checks that the two
+ * paths give the analyzer identical windows. Pure.
+ *
+ * An event counts in the minute `rollupMinute(ts)`, under every slice of
+ * `rollupDims` (contracts/dims.ts), and for each of its metrics adds one
+ * sample: `n += 1`, `sum += v`, `sumSq += v²`, and one count to the bin of
+ * `v` when the metric is sketched (contracts/sketch.ts).
+ */
+import { rollupDims, type DimFacts, type RollupDim } from "./dims";
+import { rollupMinute } from "./minute";
+import { SKETCHED_METRICS } from "./outcome";
+import { binIndex } from "./sketch";
+
+/** Count, sum and sum of squares of one metric: enough for means and variances. */
+export interface MetricSums {
+  n: number;
+  sum: number;
+  sumSq: number;
+}
+
+/** `[metric, value, bin]`: bin is the sketch bin for sketched metrics, else null. */
+export type MetricTriple = [metric: string, value: number, bin: number | null];
+
+const SKETCHED: ReadonlySet<string> = new Set(SKETCHED_METRICS);
+
+/** The sketch bin a metric's value adds to, or null when the metric keeps no sketch. */
+export function metricBin(metric: string, value: number): number | null {
+  return SKETCHED.has(metric) ? binIndex(value) : null;
+}
+
+/**
+ * An event's metrics as triples sorted by name (how `outcomes.metrics` stores them).
+ *
+ * @example
+ * metricTriples({ requests: 1, latency_ms: 120 });
+ * // [["latency_ms", 120, binIndex(120)], ["requests", 1, null]]
+ */
+export function metricTriples(metrics: Readonly<Record<string, number>>): MetricTriple[] {
+  return Object.entries(metrics)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => [name, value, metricBin(name, value)]);
+}
+
+/** Adds one sample to a metric's sums. */
+export function addSample(s: MetricSums, value: number): void {
+  s.n += 1;
+  s.sum += value;
+  s.sumSq += value * value;
+}
+
+/** Adds one set of sums into another. */
+export function addSums(into: MetricSums, other: MetricSums): void {
+  into.n += other.n;
+  into.sum += other.sum;
+  into.sumSq += other.sumSq;
+}
+
+/** The fields of an event the rollups read. */
+export interface RollupFacts extends DimFacts {
+  ts: number;
+  metrics: Readonly<Record<string, number>>;
+}
+
+/** Where one event counts: its minute, its slices and its metric samples. */
+export interface RollupIncrement {
+  minute: number;
+  slices: Array<[RollupDim, string]>;
+  triples: MetricTriple[];
+}
+
+/**
+ * The increment of one event.
+ *
+ * @example
+ * rollupIncrement({ ts: 90_000, segment: null, country: "DE", cohort: null, requestClass: null, metrics: { requests: 1 } });
+ * // { minute: 1, slices: [["all", "*"], ["segment", "default"], ["country", "DE"], …], triples: [["requests", 1, null]] }
+ */
+export function rollupIncrement(e: RollupFacts): RollupIncrement {
+  return { minute: rollupMinute(e.ts), slices: rollupDims(e), triples: metricTriples(e.metrics) };
+}
