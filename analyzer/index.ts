@@ -32,7 +32,7 @@ export { evaluateWindow } from "./metrics/evaluate";
 export type { Policy, PolicyInput, PolicyResult } from "./policy/policy";
 export { DEFAULT_POLICY, PolicySchema, resolvePolicy } from "./policy/policy";
 export type { Action, Decision, DecideInput, SrmSummary } from "./policy/types";
-export { decide } from "./policy/decide";
+export { decide, routeToWrite } from "./policy/decide";
 export type { ReplayResult, TimelineEntry } from "./replay/replay";
 export { analysisWindowStart, replay, Replayer } from "./replay/replay";
 export type { RollupEvent } from "./replay/rollup";

@@ -111,7 +111,7 @@ const VERDICT_CODES: Partial<Record<VerdictRecord["verdict"], number>> = {
 export function decisionBatch(d: DecisionExport): { metrics: MlflowMetric[]; tags: MlflowTag[] } {
   const started = d.route.rollout ? Date.parse(d.route.rollout.startedAt) : NaN;
   const step = Number.isFinite(started) ? Math.max(0, Math.floor((d.at - started) / 60_000)) : 0;
-  const weight = d.applied ? d.decision.route.weight : d.route.weight;
+  const weight = d.applied ? d.decision.proposedRoute.weight : d.route.weight;
   const metrics: MlflowMetric[] = [{ key: "canary_weight", value: weight, timestamp: d.at, step }];
   const add = (key: string, value: number | null | undefined) => {
     if (typeof value === "number" && Number.isFinite(value))

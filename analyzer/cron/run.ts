@@ -14,7 +14,7 @@ import { ROUTING_CONFIG_KEY } from "../../contracts/kv-keys";
 import { manualWeightCap } from "../history/manual-cap";
 import { rolloutSeenAt } from "../history/rollout-seen";
 import { weightEditsWithinStep } from "../history/weight-edits";
-import { decide } from "../policy/decide";
+import { decide, routeToWrite } from "../policy/decide";
 import { DEFAULT_POLICY, resolvePolicy, type PolicyInput } from "../policy/policy";
 import * as transitions from "../../contracts/transitions";
 import type { Decision } from "../policy/types";
@@ -46,7 +46,7 @@ export interface RunDeps {
 export interface RouteOutcome {
   routeId: string;
   action: Decision["action"] | "error";
-  applied: boolean;
+  /** The config version this run wrote, or null when it wrote nothing. */
   versionAfter: number | null;
   reasons: string[];
 }
@@ -141,7 +141,6 @@ async function judgeRoute(
     const outcome: RouteOutcome = {
       routeId: route.id,
       action: "error",
-      applied: false,
       versionAfter: null,
       reasons: [reason],
     };
@@ -160,10 +159,10 @@ async function judgeRoute(
   });
   health.routes[route.id] = { consecutiveErrors: 0, lastError: null, lastErrorAt: null };
 
-  let applied = false;
   let versionAfter: number | null = null;
   const reasons = [...d.reasons];
-  if (d.changed && !d.dryRun) {
+  const next = routeToWrite(d, route);
+  if (next) {
     const meta = {
       actor: "analyzer",
       reason: summarize(d.action, d.reasons),
@@ -176,12 +175,10 @@ async function judgeRoute(
         : await writeConfig(deps.db, deps.kv, {
             ...meta,
             expectedVersion: latest.version,
-            config: replaceRoute(latest.doc, d.route),
+            config: replaceRoute(latest.doc, next),
           });
-    if (result.ok) {
-      applied = true;
-      versionAfter = result.version;
-    } else {
+    if (result.ok) versionAfter = result.version;
+    else {
       reasons.push(
         result.reason === "conflict"
           ? `not applied: a concurrent change made version ${result.currentVersion}; re-deciding next run`
@@ -198,8 +195,8 @@ async function judgeRoute(
     routeId: route.id,
     rolloutId: route.canary?.id ?? null,
     action: d.action,
-    changed: d.changed || d.proposedRoute !== route,
-    applied,
+    changed: d.proposedRoute !== route,
+    applied: versionAfter !== null,
     dryRun: d.dryRun,
     versionBefore: latest.version,
     versionAfter,
@@ -213,7 +210,7 @@ async function judgeRoute(
       policy: d.policy ?? null,
     }),
   });
-  await deps.exportDecision?.({ at: now, route, decision: d, applied });
+  await deps.exportDecision?.({ at: now, route, decision: d, applied: versionAfter !== null });
   if (d.notify)
     await deps.notify({
       routeId: route.id,
@@ -221,10 +218,9 @@ async function judgeRoute(
       summary: summarize(d.action, reasons),
       reasons,
     });
-  const wrote = d.changed && !d.dryRun;
   return {
-    outcome: { routeId: route.id, action: d.action, applied, versionAfter, reasons },
-    wrote,
+    outcome: { routeId: route.id, action: d.action, versionAfter, reasons },
+    wrote: next !== null,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The analyzer's decision for one route at one minute. Pure: the caller reads
- * the window, calls `decide`, and writes `decision.route` back (with
- * compare-and-set) when `decision.changed`.
+ * the window, calls `decide`, and writes `routeToWrite(decision, route)` back
+ * (with compare-and-set) when it is not null.
  *
  * Order of rules, first match wins:
  * 1. No canary, or state paused / rolled_back / promoted: hold, never change.
@@ -81,11 +81,8 @@ const minutes = (ms: number) => `${Math.round(ms / 60_000)}m`;
 function finish(input: DecideInput, out: Outcome, policy?: Policy): Decision {
   const dryRun = policy?.dryRun ?? false;
   const proposedChanged = out.route !== input.route;
-  const route = dryRun ? input.route : out.route;
   return {
     action: out.action,
-    route,
-    changed: !dryRun && proposedChanged,
     proposedRoute: out.route,
     dryRun,
     notify: out.notify ?? false,
@@ -267,11 +264,23 @@ function judgeStep(input: DecideInput, route: Route, policy: Policy, srm: SrmSum
 }
 
 /**
+ * The route a caller writes after `decide`: the proposed route when it differs
+ * from `from` and the policy is not dry-run, otherwise null (nothing to write).
+ *
+ * @example
+ * routeToWrite(decide({ route, now, window }), route); // null while holding
+ */
+export function routeToWrite(d: Decision, from: Route): Route | null {
+  return !d.dryRun && d.proposedRoute !== from ? d.proposedRoute : null;
+}
+
+/**
  * Decides what to do with a route's canary now.
  *
  * @example
  * const d = decide({ route, now, window, policy: { alpha: 0.05 } });
- * if (d.changed) await writeRouteWithCas(d.route);
+ * const next = routeToWrite(d, route);
+ * if (next) await writeRouteWithCas(next);
  * if (d.notify) await alert(d.action, d.reasons);
  */
 export function decide(input: DecideInput): Decision {

@@ -41,10 +41,11 @@ export interface SrmSummary {
 
 export interface Decision {
   action: Action;
-  /** The route to write: unchanged (same object) unless `changed`. */
-  route: Route;
-  changed: boolean;
-  /** What the route would be without dry-run (equals `route` otherwise). */
+  /**
+   * The route the policy wants: the input route itself (same object) when it
+   * wants no change. Under dry-run it is only proposed; `routeToWrite` says
+   * what a caller writes.
+   */
   proposedRoute: Route;
   dryRun: boolean;
   /** Tell a human: rollback, exclusion, SRM, stuck, freeze, promotion, invalid policy. */

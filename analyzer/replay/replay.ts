@@ -11,7 +11,7 @@
  * sample-ratio check would rightly flag the mismatch.
  */
 import type { Route, RouteState } from "../../contracts/config";
-import { decide } from "../policy/decide";
+import { decide, routeToWrite } from "../policy/decide";
 import type { PolicyInput } from "../policy/policy";
 import type { Action, Decision } from "../policy/types";
 import type { RollupEvent } from "./rollup";
@@ -27,6 +27,7 @@ export interface TimelineEntry {
   state: RouteState;
   /** Rollout step after the decision (null without a rollout). */
   stepIndex: number | null;
+  /** Whether this decision changed the route (dry-run never does). */
   changed: boolean;
   notify: boolean;
   reasons: string[];
@@ -73,14 +74,15 @@ export class Replayer {
         ? { manualWeightCap: this.options.manualWeightCap }
         : {}),
     });
-    if (decision.changed) this.route = decision.route;
+    const next = routeToWrite(decision, this.route);
+    if (next) this.route = next;
     this.timeline.push({
       at: now,
       action: decision.action,
       weight: this.route.weight,
       state: this.route.state,
       stepIndex: this.route.rollout?.stepIndex ?? null,
-      changed: decision.changed,
+      changed: next !== null,
       notify: decision.notify,
       reasons: decision.reasons,
     });

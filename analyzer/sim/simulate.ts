@@ -117,7 +117,7 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
     totalRequests += sc.requestsPerMinute;
     const decision = replayer.tick(t0 + MINUTE_MS);
     const entry = replayer.timeline[replayer.timeline.length - 1];
-    if (entry && (decision.changed || decision.notify)) events.push({ ...entry, canaryRequests });
+    if (entry && (entry.changed || decision.notify)) events.push({ ...entry, canaryRequests });
     const state = replayer.route.state;
     if (state === "promoted" || state === "rolled_back") {
       minute += 1;

@@ -86,7 +86,7 @@ export async function analyze(o: OfflineOptions): Promise<number> {
   const from = floorMinute(events[0]!.ts);
   const to = floorMinute(events[events.length - 1]!.ts) + MINUTE_MS;
   const decision = decide({ route, now: to, window: rollup.window(from, to), policy });
-  const { route: _r, proposedRoute: _p, ...record } = decision;
+  const { proposedRoute: _p, ...record } = decision;
   const out = {
     routeId: route.id,
     canary: route.canary?.id ?? null,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { RouteSchema, type Route } from "../../contracts/config";
 import { addToBins } from "../../contracts/sketch";
-import { decide, SRM_ADVICE } from "../../analyzer/policy/decide";
+import { decide, routeToWrite, SRM_ADVICE } from "../../analyzer/policy/decide";
 import { DEFAULT_POLICY, resolvePolicy } from "../../analyzer/policy/policy";
 import { logNormal, mulberry32 } from "../../analyzer/sim/prng";
 import type { ArmData, Slice, SliceDim, WindowData } from "../../analyzer/window";
@@ -104,8 +104,8 @@ describe("decide: routes it must not touch", () => {
     const r = route(overrides);
     const d = decide({ route: r, now: NOW, window: windowOf(healthy()) });
     expect(d.action).toBe("hold");
-    expect(d.changed).toBe(false);
-    expect(d.route).toBe(r);
+    expect(routeToWrite(d, r)).toBeNull();
+    expect(d.proposedRoute).toBe(r);
   });
 
   it("holds and notifies on an invalid policy override", () => {
@@ -125,8 +125,8 @@ describe("decide: routes it must not touch", () => {
       consecutiveErrors: 3,
     });
     expect(d.action).toBe("freeze");
-    expect(d.route.state).toBe("paused");
-    expect(d.route.weight).toBe(1);
+    expect(d.proposedRoute.state).toBe("paused");
+    expect(d.proposedRoute.weight).toBe(1);
   });
 });
 
@@ -135,15 +135,15 @@ describe("decide: starting and advancing", () => {
     const r = route({ rollout: undefined, weight: 0 });
     const d = decide({ route: r, now: NOW, window: windowOf([]) });
     expect(d.action).toBe("advance");
-    expect(d.route.weight).toBe(1);
-    expect(d.route.rollout).toEqual({
+    expect(d.proposedRoute.weight).toBe(1);
+    expect(d.proposedRoute.rollout).toEqual({
       steps: [1, 5, 10, 25, 50, 100],
       stepIndex: 0,
       stepStartedAt: new Date(NOW).toISOString(),
       startedAt: new Date(NOW).toISOString(),
     });
     const capped = decide({ route: r, now: NOW, window: windowOf([]), manualWeightCap: 0 });
-    expect(capped.route.weight).toBe(0);
+    expect(capped.proposedRoute.weight).toBe(0);
   });
 
   it("starts at the step an operator's weight is already at", () => {
@@ -152,17 +152,17 @@ describe("decide: starting and advancing", () => {
       now: NOW,
       window: windowOf([]),
     });
-    expect(d.route.rollout?.stepIndex).toBe(2);
-    expect(d.route.weight).toBe(10);
+    expect(d.proposedRoute.rollout?.stepIndex).toBe(2);
+    expect(d.proposedRoute.weight).toBe(10);
   });
 
   it("advances a healthy step to the next weight and restarts the step clock", () => {
     const d = decide({ route: route(), now: NOW, window: windowOf(healthy()) });
     expect(d.action).toBe("advance");
-    expect(d.changed).toBe(true);
-    expect(d.route.weight).toBe(5);
-    expect(d.route.rollout?.stepIndex).toBe(1);
-    expect(d.route.rollout?.stepStartedAt).toBe(new Date(NOW).toISOString());
+    expect(d.proposedRoute).not.toEqual(route());
+    expect(d.proposedRoute.weight).toBe(5);
+    expect(d.proposedRoute.rollout?.stepIndex).toBe(1);
+    expect(d.proposedRoute.rollout?.stepStartedAt).toBe(new Date(NOW).toISOString());
     const critical = d.verdicts.filter((v) => v.critical && v.slice.dim === "all");
     expect(critical.filter((v) => v.canary.n > 0).map((v) => v.verdict)).toEqual(["pass", "pass"]);
     // Quality metrics the window has no data for are insufficient and hold nothing.
@@ -192,7 +192,7 @@ describe("decide: starting and advancing", () => {
       manualWeightCap: 3,
     });
     expect(capped.action).toBe("advance");
-    expect(capped.route.weight).toBe(3);
+    expect(capped.proposedRoute.weight).toBe(3);
     const atCap = decide({
       route: route(),
       now: NOW,
@@ -211,7 +211,7 @@ describe("decide: starting and advancing", () => {
       window: windowOf(healthy()),
     });
     expect(d.action).toBe("advance");
-    expect(d.route.segments).toEqual([internal]);
+    expect(d.proposedRoute.segments).toEqual([internal]);
   });
 
   it("promotes after the bake at 100%: the canary becomes stable", () => {
@@ -222,7 +222,7 @@ describe("decide: starting and advancing", () => {
       window: windowOf([{ dim: "all", value: "all", stable: 0, canary: 50_000 }]),
     });
     expect(d.action).toBe("promote");
-    expect(d.route).toEqual({
+    expect(d.proposedRoute).toEqual({
       id: "chat",
       models: ["chat"],
       stable: { id: "canary-v2", originUrl: "https://canary.example", model: "m-2" },
@@ -244,7 +244,7 @@ describe("decide: starting and advancing", () => {
     const d = decide({ route: r, now: NOW, window: windowOf(healthy(600)) });
     expect(d.action).toBe("stuck");
     expect(d.notify).toBe(true);
-    expect(d.changed).toBe(false);
+    expect(routeToWrite(d, r)).toBeNull();
     expect(d.reasons[0]).toMatch(/^rollout running 1500m \(since .*\), longer than/);
     expect(d.reasons.at(-1)).toMatch(/^to act: promote or roll back by hand/);
   });
@@ -291,9 +291,9 @@ describe("decide: regressions", () => {
     const d = decide({ route: route(), now: NOW, window: windowOf(specs) });
     expect(d.action).toBe("rollback");
     expect(d.notify).toBe(true);
-    expect(d.route.weight).toBe(0);
-    expect(d.route.state).toBe("rolled_back");
-    expect(d.route.canary?.id).toBe("canary-v2");
+    expect(d.proposedRoute.weight).toBe(0);
+    expect(d.proposedRoute.state).toBe("rolled_back");
+    expect(d.proposedRoute.canary?.id).toBe("canary-v2");
     expect(d.reasons[0]).toMatch(/^error_rate on all: fail/);
   });
 
@@ -305,13 +305,13 @@ describe("decide: regressions", () => {
       window: windowOf(healthy(6000, { canaryErrorRate: 0.08 })),
     });
     expect(d.action).toBe("exclude_segment");
-    expect(d.route.segments).toEqual([
+    expect(d.proposedRoute.segments).toEqual([
       { name: "exclude-country-BR", match: { countries: ["BR"] }, weight: 0 },
       operatorRule,
     ]);
-    expect(d.route.weight).toBe(1);
-    expect(d.route.rollout?.stepStartedAt).toBe(new Date(NOW).toISOString());
-    expect(RouteSchema.safeParse(d.route).success).toBe(true);
+    expect(d.proposedRoute.weight).toBe(1);
+    expect(d.proposedRoute.rollout?.stepStartedAt).toBe(new Date(NOW).toISOString());
+    expect(RouteSchema.safeParse(d.proposedRoute).success).toBe(true);
   });
 
   it("does not exclude the same slice twice", () => {
@@ -349,7 +349,7 @@ describe("decide: regressions", () => {
     specs[0] = { ...specs[0]!, canaryErrorRate: 0.05 };
     const d = decide({ route: route(), now: NOW, window: windowOf(specs) });
     expect(d.action).toBe("rollback");
-    expect(d.route.state).toBe("rolled_back");
+    expect(d.proposedRoute.state).toBe("rolled_back");
     expect(d.notify).toBe(true);
     expect(d.srm.mismatch).toBe(true);
     expect(d.reasons[0]).toMatch(/^error_rate on all: fail/);
@@ -364,7 +364,7 @@ describe("decide: regressions", () => {
     specs[1] = { ...specs[1]!, canary: 9000 };
     const d = decide({ route: route(), now: NOW, window: windowOf(specs) });
     expect(d.action).toBe("hold");
-    expect(d.changed).toBe(false);
+    expect(d.proposedRoute).toEqual(route());
     expect(d.notify).toBe(true);
     expect(d.reasons).toHaveLength(1);
     expect(d.reasons[0]).toContain("metrics not trusted");
@@ -391,7 +391,7 @@ describe("decide: regressions", () => {
     const d = decide({ route: route(), now: T0 + 60 * MIN, window });
     expect(d.action).toBe("stuck");
     expect(d.notify).toBe(true);
-    expect(d.changed).toBe(false);
+    expect(d.proposedRoute).toEqual(route());
     expect(d.reasons[0]).toBe(
       `step held 60m by a sample-ratio mismatch (since ${new Date(T0).toISOString()}), longer than srmMaxHoldMs 60m`,
     );
@@ -412,8 +412,7 @@ describe("decide: regressions", () => {
     const r = route();
     const d = decide({ route: r, now: NOW, window: windowOf(specs), policy: { dryRun: true } });
     expect(d.action).toBe("rollback");
-    expect(d.changed).toBe(false);
-    expect(d.route).toBe(r);
+    expect(routeToWrite(d, r)).toBeNull();
     expect(d.proposedRoute.state).toBe("rolled_back");
     expect(d.reasons.at(-1)).toBe("dry run: route not changed");
   });

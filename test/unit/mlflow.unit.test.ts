@@ -54,8 +54,6 @@ function exported(
 ): DecisionExport {
   const decision: Decision = {
     action,
-    route: { ...route, weight: 50 },
-    changed: true,
     proposedRoute: { ...route, weight: 50 },
     dryRun: false,
     notify: false,
