@@ -6,15 +6,10 @@
  */
 import { drizzle } from "drizzle-orm/d1";
 import { runAnalyzer, type RunReport } from "./cron/run";
-import { mlflowSettings, mlflowSink, type MlflowEnv } from "./cron/mlflow";
+import { mlflowSettings, mlflowSink } from "./cron/mlflow";
 import { webhookNotifier } from "./cron/notify";
 import { purgeExpiredSamples } from "./retention";
 import type { PolicyInput } from "./policy/policy";
-
-/** Optional secrets the analyzer reads (set with `wrangler secret put`). */
-interface AnalyzerSecrets extends MlflowEnv {
-  NOTIFY_WEBHOOK_URL?: string;
-}
 
 function globalPolicy(raw: string | undefined): PolicyInput | undefined {
   if (!raw) return undefined;
@@ -28,15 +23,14 @@ function globalPolicy(raw: string | undefined): PolicyInput | undefined {
 
 /** One analyzer run for a scheduled time; returns what it did. */
 export async function analyzeAt(env: Env, scheduledTime: number): Promise<RunReport> {
-  const secrets = env as Env & AnalyzerSecrets;
-  const mlflow = mlflowSettings(secrets);
+  const mlflow = mlflowSettings(env);
   const report = await runAnalyzer({
     db: drizzle(env.DB),
     kv: env.CONFIG,
     scheduledTime,
     now: () => Date.now(),
     policy: globalPolicy(env.ANALYZER_POLICY),
-    notify: webhookNotifier(secrets.NOTIFY_WEBHOOK_URL),
+    notify: webhookNotifier(env.NOTIFY_WEBHOOK_URL),
     exportDecision: mlflow ? mlflowSink(mlflow, env.CONFIG) : undefined,
   });
   console.log(JSON.stringify({ msg: "analyzer run", scheduledTime, ...report }));

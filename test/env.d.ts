@@ -9,8 +9,6 @@ declare global {
       ORIGIN_CANARY: string;
       STABLE_API_KEY: string;
       CANARY_API_KEY: string;
-      ADMIN_TOKEN: string;
-      FEEDBACK_SIGNING_KEY: string;
     }
   }
 }

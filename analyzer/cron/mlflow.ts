@@ -30,11 +30,8 @@ export interface MlflowSettings {
 }
 
 /** The vars and secrets the export reads. */
-export interface MlflowEnv {
-  MLFLOW_TRACKING_URI?: string;
-  MLFLOW_EXPERIMENT_ID?: string;
-  MLFLOW_TOKEN?: string;
-}
+/** The vars or secrets the export reads (declared in contracts/secrets.ts). */
+export type MlflowEnv = Pick<Env, "MLFLOW_TRACKING_URI" | "MLFLOW_EXPERIMENT_ID" | "MLFLOW_TOKEN">;
 
 /** What the analyzer hands over after recording a decision. */
 export interface DecisionExport {

@@ -73,7 +73,7 @@ const ENDPOINTS: Array<[string, string]> = [
 ];
 
 describe("authentication", () => {
-  const token = env.ADMIN_TOKEN;
+  const token = env.ADMIN_TOKEN!;
   const refused: Array<[string, Record<string, string>]> = [
     ["no credentials", {}],
     ["a wrong token", { authorization: "Bearer wrong-token-0123456789abcdef" }],
@@ -226,7 +226,7 @@ describe("Cloudflare Access", () => {
 
   it("still accepts the admin token next to a refused Access token", async () => {
     await putConfig(rolloutConfig());
-    const res = await get("not-a-jwt", { authorization: `Bearer ${env.ADMIN_TOKEN}` });
+    const res = await get("not-a-jwt", { authorization: `Bearer ${env.ADMIN_TOKEN!}` });
     expect(res.status).toBe(200);
   });
 });

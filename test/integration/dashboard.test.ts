@@ -34,7 +34,7 @@ function signIn(
 
 /** The cookie value of a successful sign-in. */
 async function session(actor = "alice"): Promise<string> {
-  const res = await signIn({ token: env.ADMIN_TOKEN, actor });
+  const res = await signIn({ token: env.ADMIN_TOKEN!, actor });
   expect(res.status).toBe(303);
   const m = new RegExp(`^${SESSION_COOKIE}=([^;]+)`).exec(res.headers.get("set-cookie") ?? "");
   return m![1]!;
@@ -50,7 +50,7 @@ interface ErrorBody {
 
 describe("sign-in", () => {
   it("trades the token for an HttpOnly, SameSite=Strict, Secure session cookie", async () => {
-    const res = await signIn({ token: env.ADMIN_TOKEN, actor: "alice" });
+    const res = await signIn({ token: env.ADMIN_TOKEN!, actor: "alice" });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/admin/dashboard");
     const cookie = res.headers.get("set-cookie")!;
@@ -59,11 +59,11 @@ describe("sign-in", () => {
     expect(cookie).toContain("; SameSite=Strict");
     expect(cookie).toContain("; Secure");
     expect(cookie).toContain("; Path=/admin;");
-    expect(cookie).not.toContain(env.ADMIN_TOKEN);
+    expect(cookie).not.toContain(env.ADMIN_TOKEN!);
   });
 
   it("leaves Secure off on plain-http loopback only", async () => {
-    const res = await signIn({ token: env.ADMIN_TOKEN }, {}, "http://127.0.0.1:8787");
+    const res = await signIn({ token: env.ADMIN_TOKEN! }, {}, "http://127.0.0.1:8787");
     expect(res.status).toBe(303);
     expect(res.headers.get("set-cookie")).not.toContain("Secure");
   });
@@ -72,7 +72,7 @@ describe("sign-in", () => {
     ["a wrong token", { token: "wrong-token-0123456789abcdef" }],
     ["an empty token", { token: "" }],
     ["no token", {}],
-    ["the token with a suffix", { token: `${env.ADMIN_TOKEN}x` }],
+    ["the token with a suffix", { token: `${env.ADMIN_TOKEN!}x` }],
   ])("refuses %s with the form again, and no cookie", async (_, form) => {
     const res = await signIn(form as Record<string, string>);
     const html = await res.text();
@@ -83,7 +83,7 @@ describe("sign-in", () => {
   });
 
   it("refuses a sign-in posted from another origin", async () => {
-    const res = await signIn({ token: env.ADMIN_TOKEN }, { origin: "https://evil.example" });
+    const res = await signIn({ token: env.ADMIN_TOKEN! }, { origin: "https://evil.example" });
     expect(res.status).toBe(403);
     expect(res.headers.get("set-cookie")).toBeNull();
   });
@@ -134,7 +134,7 @@ describe("the session cookie as admin credentials", () => {
       .replace(/\//g, "_")
       .replace(/=+$/, "");
     const foreign = await createSession("some-other-admin-token-0000", "mallory", Date.now());
-    const expired = await createSession(env.ADMIN_TOKEN, "alice", Date.now() - 9 * 3_600_000);
+    const expired = await createSession(env.ADMIN_TOKEN!, "alice", Date.now() - 9 * 3_600_000);
     const flipped = `${payload}.${sig.slice(0, -2)}${sig.endsWith("AA") ? "AB" : "AA"}`;
     for (const [what, value] of [
       ["changed claims", `${longer}.${sig}`],
@@ -165,7 +165,7 @@ describe("the session cookie as admin credentials", () => {
         sid: string;
       }
     ).sid;
-    const other = await createSession(env.ADMIN_TOKEN, "alice", Date.now());
+    const other = await createSession(env.ADMIN_TOKEN!, "alice", Date.now());
     for (const [what, csrf] of [
       ["no CSRF header", null],
       ["another session's CSRF", other.csrf],
@@ -183,7 +183,7 @@ describe("the session cookie as admin credentials", () => {
 
     const res = await adminFetch("/admin/routes/chat/pause", {
       token: null,
-      headers: withCookie(value, { "x-llm-canary-csrf": await csrfToken(env.ADMIN_TOKEN, sid) }),
+      headers: withCookie(value, { "x-llm-canary-csrf": await csrfToken(env.ADMIN_TOKEN!, sid) }),
       body: { reason: "from the dashboard" },
     });
     expect(res.status).toBe(200);
@@ -213,7 +213,7 @@ describe("GET /admin/dashboard", () => {
         sid: string;
       }
     ).sid;
-    const csrf = await csrfToken(env.ADMIN_TOKEN, sid);
+    const csrf = await csrfToken(env.ADMIN_TOKEN!, sid);
     expect(html).toContain(`<meta name="llm-canary-csrf" content="${csrf}">`);
     expect(html).toContain("signed in as alice");
     const csp = res.headers.get("content-security-policy")!;
@@ -221,7 +221,7 @@ describe("GET /admin/dashboard", () => {
     expect(html).toContain(`<script nonce="${nonce}">`);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(html).not.toContain(env.ADMIN_TOKEN);
+    expect(html).not.toContain(env.ADMIN_TOKEN!);
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+stylesheet/);
   });
 

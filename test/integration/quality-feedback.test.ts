@@ -90,7 +90,7 @@ describe("feedback", () => {
     const tampered = `${b64url(JSON.stringify({ ...claims, rel: `canary-${tag}`, var: "canary" }))}.${a.token.split(".")[1]}`;
     const expired = await signFeedbackToken(
       { ...claims, iat: Math.floor(Date.now() / 1000) - 8 * 24 * 3600 },
-      env.FEEDBACK_SIGNING_KEY,
+      env.FEEDBACK_SIGNING_KEY!,
     );
     const cases: Array<[string, unknown, string]> = [
       ["forged", { request_id: a.requestId, token: forged, score: 1 }, "token_bad_signature"],

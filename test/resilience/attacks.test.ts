@@ -105,7 +105,7 @@ beforeEach(async () => {
 
 describe("attacks and bad input", () => {
   it("row 17: 10,000 random and near-miss admin tokens are all refused (every one by the token compare, 300 of them over HTTP)", async () => {
-    const token = env.ADMIN_TOKEN;
+    const token = env.ADMIN_TOKEN!;
     const wrong = wrongTokens(token, 10_000);
     expect(wrong).toHaveLength(10_000);
     expect(await tokensEqual(token, token)).toBe(true);
@@ -254,8 +254,8 @@ describe("attacks and bad input", () => {
     const secrets = [
       env.STABLE_API_KEY,
       env.CANARY_API_KEY,
-      env.ADMIN_TOKEN,
-      env.FEEDBACK_SIGNING_KEY,
+      env.ADMIN_TOKEN!,
+      env.FEEDBACK_SIGNING_KEY!,
       ...Object.values(client).map((v) => v.replace(/^(Bearer |session=)/, "")),
     ];
     await putConfig(

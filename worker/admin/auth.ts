@@ -17,7 +17,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { errorBody } from "../errors";
 import type { AccessClaims, JwksSource, KeyLookup } from "./access-jwt";
 import { fetchJwks, jwksKeyCache, verifyAccessJwt } from "./access-jwt";
-import type { AdminSecrets } from "./context";
+import type { AdminAuthBindings } from "./context";
 import { checkSession } from "./session";
 
 /** Shorter tokens are treated as a misconfiguration (the API stays disabled). */
@@ -70,7 +70,7 @@ type AuthMode =
   | { token: string | null; access: { teamDomain: string; audience: string } | null }
   | { disabled: string };
 
-function authMode(env: AdminSecrets): AuthMode {
+function authMode(env: AdminAuthBindings): AuthMode {
   const token = env.ADMIN_TOKEN ?? "";
   const team = env.ACCESS_TEAM_DOMAIN?.trim() ?? "";
   const aud = env.ACCESS_AUD?.trim() ?? "";
@@ -94,7 +94,7 @@ export interface AdminAuthOptions {
 }
 
 interface AuthEnv {
-  Bindings: AdminSecrets;
+  Bindings: AdminAuthBindings;
   Variables: { actor: string };
 }
 

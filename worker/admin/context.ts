@@ -7,21 +7,20 @@ import type { Db } from "../../store/config-store";
 import type { AppEnv } from "../types";
 
 /**
- * Set with `wrangler secret put ADMIN_TOKEN` and, for Cloudflare Access,
- * the vars `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD`. All optional: with none
- * of them the admin API is disabled (503), never open.
+ * What admin authentication reads: the secret `ADMIN_TOKEN`
+ * (contracts/secrets.ts) and, for Cloudflare Access, the vars
+ * `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD`. With none of them the admin API is
+ * disabled (503), never open.
  */
-export interface AdminSecrets {
-  ADMIN_TOKEN?: string;
-  ACCESS_TEAM_DOMAIN?: string;
-  ACCESS_AUD?: string;
-}
+export type AdminAuthBindings = Partial<
+  Pick<Env, "ADMIN_TOKEN" | "ACCESS_TEAM_DOMAIN" | "ACCESS_AUD">
+>;
 
 export interface AdminBindings {
-  Bindings: Env & AdminSecrets;
+  Bindings: Env;
 }
 
 export interface AdminEnv {
-  Bindings: Env & AdminSecrets;
+  Bindings: Env;
   Variables: AppEnv["Variables"] & { actor: string; db: Db };
 }

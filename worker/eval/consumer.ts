@@ -12,6 +12,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import type { Evaluator } from "../../contracts/config";
 import { describeIssues } from "../../contracts/config";
+import { secretNamed } from "../../contracts/secrets";
 import { getRoutingConfig } from "../config/source";
 import { retryDelaySeconds } from "../ingest/backoff";
 import { EvalJobSchema, type EvalJob } from "./job";
@@ -27,13 +28,6 @@ import { doneEvaluations, doneKey, takeBudgetSlot, writeEvaluations } from "./st
 
 /** Queue name as configured in wrangler.toml. */
 export const EVALS_QUEUE = "llm-canary-evals";
-
-function secretOf(env: Env): (name: string) => string | null {
-  return (name) => {
-    const v = (env as unknown as Record<string, unknown>)[name];
-    return typeof v === "string" && v.length > 0 ? v : null;
-  };
-}
 
 async function evaluateJob(
   deps: RunDeps,
@@ -92,7 +86,7 @@ export async function consumeEvalJobs(
   const evaluators = new Map<string, Evaluator>((cfg.evaluators ?? []).map((e) => [e.name, e]));
   const deps: RunDeps = {
     evaluators,
-    secret: secretOf(env),
+    secret: (name) => secretNamed(env, name),
     takeBudget: (key, max) => takeBudgetSlot(db, key, max, Date.now()),
   };
   try {

@@ -8,16 +8,12 @@
 import type { Context } from "hono";
 import * as z from "zod";
 import { describeIssues } from "../../contracts/config";
+import { secretNamed } from "../../contracts/secrets";
 import { drizzle } from "drizzle-orm/d1";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../types";
 import { storeFeedback } from "./store";
 import { verifyFeedbackToken, type FeedbackClaims } from "./token";
-
-/** The secret that signs feedback tokens; feedback is off without it. */
-export interface FeedbackSecrets {
-  FEEDBACK_SIGNING_KEY?: string;
-}
 
 export const FeedbackBodySchema = z
   .strictObject({
@@ -33,8 +29,7 @@ export const FeedbackBodySchema = z
 
 /** The signing key, or null when feedback is not configured. */
 export function feedbackKey(env: Env): string | null {
-  const key = (env as Env & FeedbackSecrets).FEEDBACK_SIGNING_KEY;
-  return typeof key === "string" && key.length > 0 ? key : null;
+  return secretNamed(env, "FEEDBACK_SIGNING_KEY");
 }
 
 const REFUSED: Record<string, string> = {

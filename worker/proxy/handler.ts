@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { Release, RoutingConfig } from "../../contracts/config";
 import type { ErrorClass } from "../../contracts/outcome";
+import { secretNamed } from "../../contracts/secrets";
 import { getRoutingConfig } from "../config/source";
 import { ApiError, errorBody } from "../errors";
 import { buildOutcome, type Observed } from "../outcome/build";
@@ -60,9 +61,7 @@ async function loadConfig(kv: KVNamespace): Promise<RoutingConfig> {
 }
 
 function apiKeyFor(env: Env, release: Release): string | null {
-  if (!release.apiKeySecret) return null;
-  const value = (env as unknown as Record<string, unknown>)[release.apiKeySecret];
-  return typeof value === "string" && value.length > 0 ? value : null;
+  return release.apiKeySecret ? secretNamed(env, release.apiKeySecret) : null;
 }
 
 /** GET /v1/models: the model aliases this edge serves. */
