@@ -5,9 +5,9 @@
  * `ANALYZER_POLICY` (JSON) sets global policy defaults; routes override them.
  */
 import { drizzle } from "drizzle-orm/d1";
-import { runAnalyzer, type RunReport } from "./cron/run";
-import { mlflowSettings, mlflowSink } from "./cron/mlflow";
-import { webhookNotifier } from "./cron/notify";
+import { runAnalyzer, type RunReport } from "./run/run";
+import { mlflowSettings, mlflowSink } from "./run/mlflow";
+import { webhookNotifier } from "./run/notify";
 import { purgeExpiredSamples } from "./retention";
 import type { PolicyInput } from "./policy/policy";
 

@@ -19,7 +19,7 @@ declare global {
       FEEDBACK_SIGNING_KEY?: string;
       /** Webhook that receives the analyzer's notifications. */
       NOTIFY_WEBHOOK_URL?: string;
-      /** MLflow export (analyzer/cron/mlflow.ts); var or secret. */
+      /** MLflow export (analyzer/run/mlflow.ts); var or secret. */
       MLFLOW_TRACKING_URI?: string;
       MLFLOW_EXPERIMENT_ID?: string;
       MLFLOW_TOKEN?: string;

@@ -4,7 +4,7 @@
  * the code it drives.
  */
 import { app } from "./app";
-import { handleQueue } from "./ingest/queue";
+import { handleQueue } from "./queues";
 import { handleScheduled } from "../analyzer/worker";
 
 export default {

@@ -18,7 +18,8 @@ import { decide } from "../../analyzer/policy/decide";
 import { readStep } from "../../analyzer/store/step-reader";
 import { rollupIncrements } from "../../worker/ingest/aggregate";
 import { toIngestRow } from "../../worker/ingest/rows";
-import { handleQueue, OUTCOMES_QUEUE } from "../../worker/ingest/queue";
+import { OUTCOMES_QUEUE } from "../../worker/ingest/consume";
+import { handleQueue } from "../../worker/queues";
 import { incrementStatements, writeOutcomes } from "../../worker/ingest/store";
 import { syntheticOutcomes, type TrafficOptions } from "./traffic";
 

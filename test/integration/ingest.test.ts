@@ -5,7 +5,7 @@ import type { OutcomeEvent } from "../../contracts/outcome";
 import { binIndex } from "../../contracts/sketch";
 import { EXCEEDED_RETRIES } from "../../worker/ingest/dead-letter";
 import worker from "../../worker/index";
-import { DEAD_LETTER_QUEUE, OUTCOMES_QUEUE } from "../../worker/ingest/queue";
+import { DEAD_LETTER_QUEUE, OUTCOMES_QUEUE } from "../../worker/ingest/consume";
 import { makeOutcome } from "../fixtures/outcome";
 import { makeOutcomeMix } from "../fixtures/outcome-mix";
 

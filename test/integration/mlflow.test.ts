@@ -9,9 +9,9 @@ import { env } from "cloudflare:test";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeEach, describe, expect, it } from "vitest";
 import { mlflowRunKey } from "../../contracts/kv-keys";
-import type { MlflowSettings } from "../../analyzer/cron/mlflow";
-import { mlflowSink } from "../../analyzer/cron/mlflow";
-import { runAnalyzer } from "../../analyzer/cron/run";
+import type { MlflowSettings } from "../../analyzer/run/mlflow";
+import { mlflowSink } from "../../analyzer/run/mlflow";
+import { runAnalyzer } from "../../analyzer/run/run";
 import {
   decisionRows,
   ingest,

@@ -15,7 +15,7 @@ import {
 } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { OutcomeEvent } from "../../contracts/outcome";
-import { DEAD_LETTER_QUEUE, OUTCOMES_QUEUE } from "../../worker/ingest/queue";
+import { DEAD_LETTER_QUEUE, OUTCOMES_QUEUE } from "../../worker/ingest/consume";
 import worker from "../../worker/index";
 import { droppedOutcomes } from "../../worker/outcome/emit";
 import { resetStorage } from "../fixtures/analyzer";

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Route } from "../../contracts/config";
-import type { DecisionExport } from "../../analyzer/cron/mlflow";
-import { decisionBatch, logBatches, mlflowSettings } from "../../analyzer/cron/mlflow";
+import type { DecisionExport } from "../../analyzer/run/mlflow";
+import { decisionBatch, logBatches, mlflowSettings } from "../../analyzer/run/mlflow";
 import type { VerdictRecord } from "../../analyzer/metrics/verdict";
 import type { Decision } from "../../analyzer/policy/types";
 

@@ -13,7 +13,7 @@
  * rotation is picked up without letting garbage tokens hammer the endpoint.
  */
 import * as z from "zod";
-import { fromB64url } from "../crypto/base64url";
+import { fromB64url } from "../base64url";
 
 export interface AccessSettings {
   /** The team domain, e.g. `acme.cloudflareaccess.com` (a scheme is tolerated). */

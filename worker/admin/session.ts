@@ -18,7 +18,7 @@
  * grants.
  */
 import * as z from "zod";
-import { b64url, fromB64url } from "../crypto/base64url";
+import { b64url, fromB64url } from "../base64url";
 
 export const SESSION_COOKIE = "llm_canary_session";
 export const CSRF_HEADER = "x-llm-canary-csrf";

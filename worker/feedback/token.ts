@@ -10,7 +10,7 @@
  * constant time.
  */
 import * as z from "zod";
-import { b64url, fromB64url } from "../crypto/base64url";
+import { b64url, fromB64url } from "../base64url";
 
 /** Tokens older than this are refused. */
 export const FEEDBACK_TOKEN_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;

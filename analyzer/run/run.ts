@@ -39,7 +39,7 @@ export interface RunDeps {
   now: () => number;
   policy?: PolicyInput;
   notify: Notifier;
-  /** Optional export of every decision (MLflow, `cron/mlflow.ts`); never throws. */
+  /** Optional export of every decision (MLflow, `run/mlflow.ts`); never throws. */
   exportDecision?: DecisionSink;
 }
 

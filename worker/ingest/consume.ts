@@ -1,12 +1,11 @@
 /**
- * The outcome queue consumer: validates each message at the boundary, writes
+ * The outcome and dead-letter queue consumers (dispatched by
+ * `worker/queues.ts`): validates each message at the boundary, writes
  * the valid ones in one transaction (see `store.ts`) and acks or retries every
  * message explicitly. Invalid messages are retried until the platform moves
  * them to the dead-letter queue, whose consumer stores them in `dead_letters`.
  * Nothing is acked that was not committed, and expected failures never throw.
  */
-import { drizzle } from "drizzle-orm/d1";
-import { consumeEvalJobs, EVALS_QUEUE } from "../eval/consumer";
 import { retryDelaySeconds } from "./backoff";
 import { toDeadLetter } from "./dead-letter";
 import { toIngestRow, type IngestRow } from "./rows";
@@ -17,26 +16,7 @@ import { summarizeErrors, validateOutcome } from "./validate";
 export const OUTCOMES_QUEUE = "llm-canary-outcomes";
 export const DEAD_LETTER_QUEUE = "llm-canary-outcomes-dlq";
 
-export async function handleQueue(
-  batch: MessageBatch<unknown>,
-  env: Env,
-  _ctx: ExecutionContext,
-): Promise<void> {
-  const now = Date.now();
-  switch (batch.queue) {
-    case OUTCOMES_QUEUE:
-      return consumeOutcomes(drizzle(env.DB), batch.messages, now);
-    case DEAD_LETTER_QUEUE:
-      return consumeDeadLetters(drizzle(env.DB), batch.messages, batch.queue, now);
-    case EVALS_QUEUE:
-      return consumeEvalJobs(batch, env, now);
-    default:
-      console.error({ msg: "queue: batch from an unknown queue, retrying", queue: batch.queue });
-      for (const msg of batch.messages) msg.retry();
-  }
-}
-
-async function consumeOutcomes(
+export async function consumeOutcomes(
   db: Db,
   messages: readonly Message<unknown>[],
   now: number,
@@ -71,7 +51,7 @@ async function consumeOutcomes(
   for (const { msg } of valid) msg.ack();
 }
 
-async function consumeDeadLetters(
+export async function consumeDeadLetters(
   db: Db,
   messages: readonly Message<unknown>[],
   queue: string,

@@ -1,0 +1,33 @@
+/**
+ * The Worker's queue entry: one consumer for the three queues in
+ * wrangler.toml. Outcomes and their dead letters go to `ingest/`, evaluation
+ * jobs to `eval/`; a batch from a queue this Worker does not know is retried,
+ * never dropped.
+ */
+import { drizzle } from "drizzle-orm/d1";
+import { consumeEvalJobs, EVALS_QUEUE } from "./eval/consumer";
+import {
+  consumeDeadLetters,
+  consumeOutcomes,
+  DEAD_LETTER_QUEUE,
+  OUTCOMES_QUEUE,
+} from "./ingest/consume";
+
+export async function handleQueue(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  _ctx: ExecutionContext,
+): Promise<void> {
+  const now = Date.now();
+  switch (batch.queue) {
+    case OUTCOMES_QUEUE:
+      return consumeOutcomes(drizzle(env.DB), batch.messages, now);
+    case DEAD_LETTER_QUEUE:
+      return consumeDeadLetters(drizzle(env.DB), batch.messages, batch.queue, now);
+    case EVALS_QUEUE:
+      return consumeEvalJobs(batch, env, now);
+    default:
+      console.error({ msg: "queue: batch from an unknown queue, retrying", queue: batch.queue });
+      for (const msg of batch.messages) msg.retry();
+  }
+}
