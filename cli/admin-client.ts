@@ -9,7 +9,7 @@
  *   the credentials (401/403), the admin API is disabled (503) or something in
  *   front of it redirected (e.g. a Cloudflare Access login page).
  *
- * Responses are checked with zod at this boundary (`cli/admin-responses.ts`).
+ * Responses are checked with zod at this boundary (`contracts/admin-api.ts`).
  */
 import type * as z from "zod";
 import { CliError } from "./output";

@@ -3,7 +3,7 @@
  * answers: who changed what and why (with each version's changes), and the
  * analyzer's decisions with their one-line summaries.
  */
-import type { DecisionView, HistoryEntry } from "./admin-responses";
+import type { DecisionView, HistoryEntry } from "../contracts/admin-api";
 import { ago, colourAction, shortTime } from "./status-view";
 import { bold, dim, table } from "./output";
 

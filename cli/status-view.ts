@@ -5,8 +5,8 @@
  * from the newest decision record (fail red, pass green, inconclusive
  * yellow). Colours come from `output.ts`, so `--no-color` applies.
  */
-import type { ConfigResponse, DecisionView, RouteView, VerdictView } from "./admin-responses";
-import { adviceOf, verdictsOf } from "./admin-responses";
+import type { ConfigResponse, DecisionView, RouteView, VerdictView } from "../contracts/admin-api";
+import { adviceOf, verdictsOf } from "./decision-record";
 import { bold, dim, green, red, table, yellow } from "./output";
 
 export interface RouteStatus {

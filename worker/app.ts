@@ -4,6 +4,7 @@
  * error OpenAI-shaped.
  */
 import { Hono } from "hono";
+import { ADMIN_API, on } from "./admin/api";
 import { adminRouter, requireAdmin } from "./admin/router";
 import { ApiError, onError } from "./errors";
 import { postFeedback } from "./feedback/route";
@@ -22,7 +23,8 @@ app.use(async (c, next) => {
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.route("/admin", adminRouter);
-app.get("/metrics", requireAdmin, prometheusMetrics);
+app.use(ADMIN_API.prometheus.path, requireAdmin);
+on(app, "", ADMIN_API.prometheus, prometheusMetrics);
 app.get("/v1/models", listModels);
 app.post("/v1/feedback", postFeedback);
 app.post("/v1/*", proxy);

@@ -11,7 +11,7 @@ import {
   ConfigResponseSchema,
   DecisionsResponseSchema,
   HistoryResponseSchema,
-} from "../admin-responses";
+} from "../../contracts/admin-api";
 import { renderDecisions, renderHistory } from "../history-view";
 import { CliError, dim, red } from "../output";
 import type { StatusData } from "../status-view";

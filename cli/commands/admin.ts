@@ -8,8 +8,8 @@
  */
 import type { AdminClient } from "../admin-client";
 import { AdminApiError, adminClient, DEFAULT_TIMEOUT_MS, DEFAULT_URL } from "../admin-client";
-import type { ActionResponse } from "../admin-responses";
-import { ActionResponseSchema } from "../admin-responses";
+import type { ActionResponse } from "../../contracts/admin-api";
+import { ActionResponseSchema } from "../../contracts/admin-api";
 import { CliError, dim } from "../output";
 import { pct, routeHeadline } from "../status-view";
 import type { AdminFlags } from "../admin-flags";

@@ -2,7 +2,10 @@ import { env } from "cloudflare:test";
 import { Hono } from "hono";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { app } from "../../worker/app";
-import { adminRouter, createAdminRouter } from "../../worker/admin/router";
+import { ErrorResponseSchema } from "../../contracts/admin-api";
+import { ADMIN_API } from "../../worker/admin/api";
+import { openApiDocument } from "../../worker/admin/openapi";
+import { createAdminRouter } from "../../worker/admin/router";
 import { resetConfigSource } from "../../worker/config/source";
 import { onError } from "../../worker/errors";
 import type { AppEnv } from "../../worker/types";
@@ -754,28 +757,70 @@ describe("metrics", () => {
 });
 
 describe("OpenAPI", () => {
-  it("parses as OpenAPI 3.1 and describes every admin route", async () => {
+  /** `METHOD /openapi/path` of every route the Hono app serves under /admin and /metrics. */
+  function registered(): string[] {
+    return app.routes
+      .filter((r) => r.method !== "ALL" && (r.path.startsWith("/admin/") || r.path === "/metrics"))
+      .map((r) => `${r.method} ${r.path.replace(/:([a-z]+)/g, "{$1}")}`);
+  }
+
+  it("serves exactly the descriptors' operations, and documents each of them", async () => {
     const res = await adminFetch("/admin/openapi.json");
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as {
+    const doc = ADMIN_API.openapi.response.schema.parse(await res.json()) as {
       openapi: string;
       paths: Record<string, Record<string, unknown>>;
       components: { schemas: Record<string, unknown> };
     };
     expect(doc.openapi).toBe("3.1.0");
-    const registered = adminRouter.routes
-      .filter((r) => r.method !== "ALL")
-      .flatMap((r) => {
-        const path = `/admin${r.path}`.replace(/\/$/, "").replace(/:([a-z]+)\b(?!\{)/g, "{$1}");
-        const alt = /:[a-z]+\{([^}]+)\}/.exec(path);
-        const paths = alt ? alt[1]!.split("|").map((a) => path.replace(alt[0], a)) : [path];
-        return paths.map((p) => `${r.method} ${p}`);
-      });
+    const described = Object.values(ADMIN_API).map((op) => `${op.method.toUpperCase()} ${op.path}`);
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
     );
-    expect(registered.length).toBeGreaterThanOrEqual(13);
-    expect(documented.sort()).toEqual([...registered, "GET /metrics"].sort());
+    expect(described.length).toBeGreaterThanOrEqual(18);
+    expect(registered().sort()).toEqual([...described].sort());
+    expect(documented.sort()).toEqual([...described].sort());
     expect(doc.components.schemas).toHaveProperty("RoutingConfig");
+    expect(doc.components.schemas).toHaveProperty("DecisionsResult");
+  });
+
+  it("documents query parameters from the schemas that parse them", () => {
+    const doc = openApiDocument() as {
+      paths: Record<string, Record<string, { parameters?: Array<Record<string, unknown>> }>>;
+    };
+    const params = doc.paths["/admin/history"]!.get!.parameters!;
+    expect(params).toEqual([
+      expect.objectContaining({
+        name: "limit",
+        in: "query",
+        required: false,
+        schema: expect.objectContaining({ minimum: 1, maximum: 200, default: 20 }),
+      }),
+    ]);
+    const series = doc.paths["/admin/series"]!.get!.parameters!;
+    expect(series.find((p) => p.name === "route")).toMatchObject({ required: true });
+    const weight = doc.paths["/admin/routes/{id}/weight"]!.post!.parameters!;
+    expect(weight.map((p) => p.name)).toEqual(["id", "If-Match", "x-reason", "x-actor"]);
+  });
+
+  it("answers every read in the shape its descriptor publishes", async () => {
+    await seedConfig();
+    const reads = [
+      [ADMIN_API.getConfig, "/admin/config"],
+      [ADMIN_API.history, "/admin/history"],
+      [ADMIN_API.decisions, "/admin/decisions"],
+      [ADMIN_API.metrics, "/admin/metrics"],
+      [ADMIN_API.series, "/admin/series?route=chat"],
+      [ADMIN_API.openapi, "/admin/openapi.json"],
+    ] as const;
+    for (const [op, url] of reads) {
+      const res = await adminFetch(url);
+      expect(res.status, url).toBe(200);
+      const parsed = op.response.schema.safeParse(await res.json());
+      expect(parsed.success ? [] : parsed.error.issues, url).toEqual([]);
+    }
+    const missing = await adminFetch("/admin/metrics?route=nope");
+    expect(missing.status).toBe(404);
+    expect(ErrorResponseSchema.safeParse(await missing.json()).success).toBe(true);
   });
 });

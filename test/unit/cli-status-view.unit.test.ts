@@ -4,7 +4,7 @@
  * coloured verdicts), history and decisions.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { DecisionView, HistoryEntry, RouteView, VerdictView } from "../../cli/admin-responses";
+import type { DecisionView, HistoryEntry, RouteView, VerdictView } from "../../contracts/admin-api";
 import { renderDecisions, renderHistory } from "../../cli/history-view";
 import { setColour } from "../../cli/output";
 import {

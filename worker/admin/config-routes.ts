@@ -11,6 +11,7 @@ import { ROUTING_CONFIG_KEY } from "../../contracts/kv-keys";
 import type { ConfigVersion } from "../../store/config-store";
 import { latestVersion, reconcile, writeConfig } from "../../store/config-store";
 import { configHealth, getRoutingConfig } from "../config/source";
+import { ADMIN_API, on } from "./api";
 import type { AdminEnv } from "./context";
 import { mergePatch } from "./merge-patch";
 import { etag, ifMatch, readObject, reasonOf, validationError } from "./request";
@@ -18,7 +19,7 @@ import { checkVersion, conflict, settle } from "./writes";
 
 export const configRoutes = new Hono<AdminEnv>();
 
-configRoutes.get("/", async (c) => {
+on(configRoutes, "/admin", ADMIN_API.getConfig, async (c) => {
   const now = Date.now();
   // Refresh this isolate's view so `health` describes what it routes by now.
   await getRoutingConfig(c.env.CONFIG, now);
@@ -76,12 +77,12 @@ async function write(
   return c.json(written);
 }
 
-configRoutes.put("/", async (c) => {
+on(configRoutes, "/admin", ADMIN_API.putConfig, async (c) => {
   const { expected, doc, reason } = await prepare(c);
   return write(c, doc, expected, reason);
 });
 
-configRoutes.patch("/", async (c) => {
+on(configRoutes, "/admin", ADMIN_API.patchConfig, async (c) => {
   const { expected, doc: patch, reason, latest } = await prepare(c);
   const base: ConfigVersion["doc"] | Record<string, never> = latest?.doc ?? {};
   return write(c, mergePatch(base, patch), expected, reason);

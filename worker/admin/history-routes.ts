@@ -10,12 +10,12 @@ import { describeChanges, diffJson } from "../../store/diff";
 import { recentVersions } from "../../store/config-store";
 import type { AdminEnv } from "./context";
 import { parseWith } from "./request";
-import { DecisionsQuerySchema, HistoryQuerySchema } from "./schemas";
+import { ADMIN_API, on } from "./api";
 
 export const historyRoutes = new Hono<AdminEnv>();
 
-historyRoutes.get("/history", async (c) => {
-  const { limit } = parseWith(HistoryQuerySchema, c.req.query());
+on(historyRoutes, "/admin", ADMIN_API.history, async (c) => {
+  const { limit } = parseWith(ADMIN_API.history.query, c.req.query());
   // One extra version so the oldest shown still has something to diff against.
   const rows = await recentVersions(c.var.db, limit + 1);
   const versions = rows.slice(0, limit).map((v, i) => {
@@ -43,8 +43,8 @@ function parseRecord(text: string): unknown {
   }
 }
 
-historyRoutes.get("/decisions", async (c) => {
-  const q = parseWith(DecisionsQuerySchema, c.req.query());
+on(historyRoutes, "/admin", ADMIN_API.decisions, async (c) => {
+  const q = parseWith(ADMIN_API.decisions.query, c.req.query());
   const rows = await c.var.db
     .select()
     .from(decisions)

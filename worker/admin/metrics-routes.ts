@@ -12,7 +12,7 @@ import { ApiError } from "../errors";
 import { summarizeWindow } from "../metrics/summary";
 import type { AdminEnv } from "./context";
 import { parseWith, validationError } from "./request";
-import { MetricsQuerySchema } from "./schemas";
+import { ADMIN_API, on } from "./api";
 
 export const metricsRoutes = new Hono<AdminEnv>();
 
@@ -23,8 +23,8 @@ function windowStart(route: Route, now: number): number {
   return route.rollout ? Date.parse(route.rollout.stepStartedAt) : now - FALLBACK_WINDOW_MS;
 }
 
-metricsRoutes.get("/metrics", async (c) => {
-  const q = parseWith(MetricsQuerySchema, c.req.query());
+on(metricsRoutes, "/admin", ADMIN_API.metrics, async (c) => {
+  const q = parseWith(ADMIN_API.metrics.query, c.req.query());
   const now = Date.now();
   const config =
     (await latestVersion(c.var.db))?.doc ?? (await getRoutingConfig(c.env.CONFIG, now));

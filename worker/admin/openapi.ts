@@ -1,21 +1,23 @@
 /**
  * `GET /admin/openapi.json`: an OpenAPI 3.1 description of the admin API and
- * `/metrics`. Request bodies come from the same zod schemas that validate
- * them (`z.toJSONSchema`, JSON Schema 2020-12 as OpenAPI 3.1 uses), so the
- * document cannot drift from the validation; the rest is written here.
+ * `/metrics`, generated from the operation descriptors (`api.ts`) that the
+ * routers register their handlers with. Query parameters, request bodies and
+ * responses come from the same zod schemas that parse them
+ * (`z.toJSONSchema`, JSON Schema 2020-12 as OpenAPI 3.1 uses); only the
+ * security schemes and the header meanings are written here.
  */
 import { Hono } from "hono";
 import * as z from "zod";
-import { ReleaseSchema, RoutingConfigSchema } from "../../contracts/config";
+import { ErrorResponseSchema } from "../../contracts/admin-api";
+import { ADMIN_API, on, type AdminOperation, type HeaderParam } from "./api";
 import type { AdminEnv } from "./context";
-import { ActionBodySchema, ReleaseBodySchema, WeightBodySchema } from "./schemas";
 
 type Json = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType): Json {
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): Json {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     target: "draft-2020-12",
-    io: "input",
+    io,
     unrepresentable: "any",
   }) as Json;
   return rest;
@@ -23,77 +25,129 @@ function jsonSchema(schema: z.ZodType): Json {
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Json) => ({ "application/json": { schema } });
-const ok = (description: string, schema: Json = { type: "object" }) => ({
-  description,
-  content: json(schema),
-});
 const error = (description: string) => ({ description, content: json(ref("Error")) });
 
-const COMMON_ERRORS = {
-  "401": error("Missing or invalid credentials (authentication_error)"),
-  "503": error("The admin API is disabled: no credentials are configured (admin_disabled)"),
-};
-const WRITE_ERRORS = {
-  ...COMMON_ERRORS,
-  "400": error("Malformed JSON or If-Match"),
-  "409": error("version_conflict (with currentVersion), invalid_state, no_canary or no_config"),
-  "422": error("Validation failed; `errors` lists `path: problem` lines"),
+const AUTH_ERRORS = {
+  "401": "Missing or invalid credentials (authentication_error)",
+  "503": "The admin API is disabled: no credentials are configured (admin_disabled)",
 };
 
-const routeId = { name: "id", in: "path", required: true, schema: { type: "string" } };
-const ifMatchOptional = {
-  name: "If-Match",
-  in: "header",
-  required: false,
-  description: "Config version the change is based on; 409 when it is not the newest",
-  schema: { type: "string" },
+const HEADERS: Record<HeaderParam, Json> = {
+  "if-match": {
+    name: "If-Match",
+    in: "header",
+    required: false,
+    description: "Config version the change is based on; 409 when it is not the newest",
+    schema: { type: "string" },
+  },
+  "if-match-required": {
+    name: "If-Match",
+    in: "header",
+    required: true,
+    description: "The version read (0 for the first); 409 when it is not the newest",
+    schema: { type: "string" },
+  },
+  "x-reason": {
+    name: "x-reason",
+    in: "header",
+    required: false,
+    description: "The write's reason when the body has no `reason` field",
+    schema: { type: "string", maxLength: 500 },
+  },
+  "x-actor": {
+    name: "x-actor",
+    in: "header",
+    required: false,
+    description: "Audit actor for token auth (printable ASCII, at most 64 characters)",
+    schema: { type: "string" },
+  },
 };
-const reasonHeader = {
-  name: "x-reason",
-  in: "header",
-  required: false,
-  description: "The write's reason when the body has no `reason` field",
-  schema: { type: "string", maxLength: 500 },
-};
-const actorHeader = {
-  name: "x-actor",
-  in: "header",
-  required: false,
-  description: "Audit actor for token auth (printable ASCII, at most 64 characters)",
-  schema: { type: "string" },
-};
-const query = (name: string, description: string, schema: Json = { type: "string" }) => ({
-  name,
-  in: "query",
-  required: false,
-  description,
-  schema,
-});
 
-const writeResult = ok("Written", ref("WriteResult"));
-const actionResult = ok(
-  "Done (changed: false when the route already was in that state)",
-  ref("ActionResult"),
-);
-
-function routeAction(summary: string, body: string, extra: Json = {}): Json {
-  return {
-    post: {
-      summary,
-      parameters: [routeId, ifMatchOptional, reasonHeader, actorHeader],
-      requestBody: { required: false, content: json(ref(body)) },
-      responses: {
-        "200": actionResult,
-        "404": error("Unknown route (route_not_found) or segment (segment_not_found)"),
-        ...WRITE_ERRORS,
-      },
-      ...extra,
-    },
-  };
+function parameters(op: AdminOperation): Json[] {
+  const path = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+    name: m[1],
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+  }));
+  const query: Json[] = [];
+  if (op.query) {
+    const s = jsonSchema(op.query, "input") as { properties?: Json; required?: string[] };
+    for (const [name, schema] of Object.entries(s.properties ?? {})) {
+      const { description, ...rest } = schema as Json;
+      query.push({
+        name,
+        in: "query",
+        required: s.required?.includes(name) ?? false,
+        ...(description !== undefined ? { description } : {}),
+        schema: rest,
+      });
+    }
+  }
+  return [...path, ...query, ...(op.headers ?? []).map((h) => HEADERS[h])];
 }
 
-/** The OpenAPI document (built once per isolate). */
-export function openApiDocument(): Json {
+function requestBody(op: AdminOperation, schemas: Json): Json | undefined {
+  if (op.form) {
+    const properties = Object.fromEntries(
+      [...op.form.required, ...op.form.optional].map((f) => [f, { type: "string" }]),
+    );
+    const schema = { type: "object", required: op.form.required, properties };
+    return { required: true, content: { "application/x-www-form-urlencoded": { schema } } };
+  }
+  const also = Object.fromEntries(
+    (op.bodyAlso ?? []).map((t) => [t, { schema: { type: "object" } }]),
+  );
+  if (op.body) {
+    schemas[op.body.name] = jsonSchema(op.body.schema, "input");
+    return { required: op.body.required, content: { ...json(ref(op.body.name)), ...also } };
+  }
+  if (op.bodyAlso) return { required: true, content: { ...also, ...json({ type: "object" }) } };
+  return undefined;
+}
+
+function responses(op: AdminOperation, schemas: Json): Json {
+  const out: Json = {};
+  if (op.response) {
+    schemas[op.response.name] = jsonSchema(op.response.schema, "output");
+    out["200"] = { description: op.response.description, content: json(ref(op.response.name)) };
+  }
+  for (const r of op.raw ?? [])
+    out[String(r.status)] = {
+      description: r.description,
+      ...(r.contentType ? { content: { [r.contentType]: { schema: { type: "string" } } } } : {}),
+    };
+  const errors = { ...(op.access === "public" ? {} : AUTH_ERRORS), ...op.errors };
+  for (const [status, when] of Object.entries(errors)) out[status] ??= error(when);
+  return out;
+}
+
+const SECURITY = {
+  admin: undefined,
+  "admin-or-session": [{ bearerAuth: [] }, { accessJwt: [] }, { sessionCookie: [] }],
+  public: [],
+} as const;
+
+/** The OpenAPI document of `operations` (built once per isolate for the route). */
+export function openApiDocument(
+  operations: readonly AdminOperation[] = Object.values(ADMIN_API),
+): Json {
+  const schemas: Json = { Error: jsonSchema(ErrorResponseSchema, "output") };
+  const paths: Record<string, Json> = {};
+  for (const op of operations) {
+    const body = requestBody(op, schemas);
+    const params = parameters(op);
+    const security = SECURITY[op.access ?? "admin"];
+    (paths[op.path] ??= {})[op.method] = {
+      operationId: Object.entries(ADMIN_API).find(([, o]) => o === op)?.[0],
+      summary: op.summary,
+      ...(op.description ? { description: op.description } : {}),
+      ...(params.length > 0 ? { parameters: params } : {}),
+      ...(body ? { requestBody: body } : {}),
+      responses: responses(op, schemas),
+      ...(security ? { security } : {}),
+    };
+  }
   return {
     openapi: "3.1.0",
     info: {
@@ -120,231 +174,9 @@ export function openApiDocument(): Json {
             "The dashboard's signed session (from POST /admin/session); writes also need the x-llm-canary-csrf header the page embeds",
         },
       },
-      schemas: {
-        Error: {
-          type: "object",
-          required: ["error"],
-          properties: {
-            error: {
-              type: "object",
-              required: ["message", "type", "code"],
-              properties: {
-                message: { type: "string" },
-                type: { type: "string" },
-                code: { type: "string" },
-                errors: { type: "array", items: { type: "string" } },
-                currentVersion: { type: "integer" },
-              },
-            },
-          },
-        },
-        RoutingConfig: jsonSchema(RoutingConfigSchema),
-        Release: jsonSchema(ReleaseSchema),
-        WeightBody: jsonSchema(WeightBodySchema),
-        ActionBody: jsonSchema(ActionBodySchema),
-        ReleaseBody: jsonSchema(ReleaseBodySchema),
-        WriteResult: {
-          type: "object",
-          properties: { version: { type: "integer" }, config: ref("RoutingConfig") },
-        },
-        ActionResult: {
-          type: "object",
-          properties: {
-            changed: { type: "boolean" },
-            version: { type: "integer" },
-            route: { type: "object" },
-          },
-        },
-      },
+      schemas,
     },
-    paths: {
-      "/admin/config": {
-        get: {
-          summary: "The newest config version, its document and this isolate's config health",
-          responses: { "200": ok("Current config; ETag is the version"), ...COMMON_ERRORS },
-        },
-        put: {
-          summary: "Replace the config (compare-and-set)",
-          description:
-            "The body is the whole routing config; a top-level `reason` field is taken as the reason and not stored in the document. `version` is set by the store.",
-          parameters: [
-            {
-              ...ifMatchOptional,
-              required: true,
-              description: "The version read (0 for the first)",
-            },
-            reasonHeader,
-            actorHeader,
-          ],
-          requestBody: { required: true, content: json(ref("RoutingConfig")) },
-          responses: {
-            "200": writeResult,
-            "428": error("If-Match is missing (precondition_required)"),
-            ...WRITE_ERRORS,
-          },
-        },
-        patch: {
-          summary: "Change the config with a JSON merge patch (RFC 7386, compare-and-set)",
-          description: "Objects merge, null deletes, arrays (routes, segments) are replaced whole.",
-          parameters: [{ ...ifMatchOptional, required: true }, reasonHeader, actorHeader],
-          requestBody: {
-            required: true,
-            content: {
-              "application/merge-patch+json": { schema: { type: "object" } },
-              "application/json": { schema: { type: "object" } },
-            },
-          },
-          responses: {
-            "200": writeResult,
-            "428": error("If-Match is missing (precondition_required)"),
-            ...WRITE_ERRORS,
-          },
-        },
-      },
-      "/admin/routes/{id}/weight": routeAction(
-        "Set the route's default canary weight, or a segment rule's weight",
-        "WeightBody",
-      ),
-      "/admin/routes/{id}/pause": routeAction(
-        "Pause: weights frozen, the analyzer stops acting",
-        "ActionBody",
-      ),
-      "/admin/routes/{id}/resume": routeAction("Resume a paused route", "ActionBody"),
-      "/admin/routes/{id}/promote": routeAction("Promote the canary to stable", "ActionBody"),
-      "/admin/routes/{id}/rollback": routeAction(
-        "Roll the canary back (re-applied on conflict, so it wins over concurrent writes; If-Match is ignored)",
-        "ActionBody",
-      ),
-      "/admin/routes/{id}/releases": routeAction(
-        "Start a new canary release: canary, weight (default first step), state active, a fresh rollout",
-        "ReleaseBody",
-      ),
-      "/admin/history": {
-        get: {
-          summary: "Config versions, newest first, with actor, reason, source and changes",
-          parameters: [query("limit", "1-200, default 20", { type: "integer" })],
-          responses: { "200": ok("Versions"), ...COMMON_ERRORS },
-        },
-      },
-      "/admin/decisions": {
-        get: {
-          summary: "Analyzer decisions, newest first, with their full statistics records",
-          parameters: [
-            query("route", "Route id"),
-            query(
-              "action",
-              "hold, advance, promote, rollback, exclude_segment, freeze, stuck, error",
-            ),
-            query("limit", "1-500, default 50", { type: "integer" }),
-          ],
-          responses: { "200": ok("Decisions"), ...COMMON_ERRORS },
-        },
-      },
-      "/admin/metrics": {
-        get: {
-          summary:
-            "Per route, slice and variant: requests, error rate, latency and TTFT quantiles, tokens/s",
-          parameters: [
-            query("route", "Route id"),
-            query("from", "Window start (epoch ms or ISO 8601); default: the current step's start"),
-            query("to", "Window end (epoch ms or ISO 8601); default: now"),
-          ],
-          responses: {
-            "200": ok("Summaries"),
-            "404": error("Unknown route"),
-            ...COMMON_ERRORS,
-          },
-        },
-      },
-      "/admin/series": {
-        get: {
-          summary:
-            "Canary vs stable per time bucket for one route (the dashboard's charts), at most 90 points per series",
-          parameters: [
-            { ...query("route", "Route id"), required: true },
-            query("from", "Window start (epoch ms or ISO 8601); default: an hour before `to`"),
-            query(
-              "to",
-              "Window end (epoch ms or ISO 8601); default: now; at most 7 days after `from`",
-            ),
-            query(
-              "metric",
-              "Comma-separated: requests, error_rate, latency_p50|p95|p99, ttft_p50|p95|p99, or a quality metric name (mean); default: the standard ones plus every observed quality metric",
-            ),
-          ],
-          responses: {
-            "200": ok("Series: { metric, kind, unit, stable: [{ t, v, n }], canary: [...] }"),
-            "404": error("Unknown route"),
-            ...COMMON_ERRORS,
-          },
-        },
-      },
-      "/admin/dashboard": {
-        get: {
-          summary:
-            "The dashboard (HTML); without credentials the sign-in form (401). Accepts the session cookie or an Access JWT",
-          security: [{ bearerAuth: [] }, { accessJwt: [] }, { sessionCookie: [] }],
-          responses: {
-            "200": { description: "The dashboard page", content: { "text/html": {} } },
-            "401": { description: "The sign-in form", content: { "text/html": {} } },
-          },
-        },
-      },
-      "/admin/session": {
-        post: {
-          summary:
-            "Dashboard sign-in: the admin token (form field `token`, optional `actor`) for an HttpOnly, SameSite=Strict session cookie; 303 to the dashboard",
-          security: [],
-          requestBody: {
-            required: true,
-            content: {
-              "application/x-www-form-urlencoded": {
-                schema: {
-                  type: "object",
-                  required: ["token"],
-                  properties: { token: { type: "string" }, actor: { type: "string" } },
-                },
-              },
-            },
-          },
-          responses: {
-            "303": {
-              description: "Signed in; Set-Cookie holds the signed session (never the token)",
-            },
-            "401": {
-              description: "Wrong token: the sign-in form again",
-              content: { "text/html": {} },
-            },
-            "403": { description: "Cross-origin sign-in refused", content: { "text/html": {} } },
-          },
-        },
-      },
-      "/admin/session/logout": {
-        post: {
-          summary: "Dashboard sign-out: deletes the session cookie; 303 to the dashboard",
-          security: [],
-          responses: { "303": { description: "Signed out" } },
-        },
-      },
-      "/admin/openapi.json": {
-        get: {
-          summary: "This document",
-          responses: { "200": ok("OpenAPI 3.1"), ...COMMON_ERRORS },
-        },
-      },
-      "/metrics": {
-        get: {
-          summary: "Prometheus text exposition (same credentials as /admin)",
-          responses: {
-            "200": {
-              description: "Metrics",
-              content: { "text/plain": { schema: { type: "string" } } },
-            },
-            ...COMMON_ERRORS,
-          },
-        },
-      },
-    },
+    paths,
   };
 }
 
@@ -352,4 +184,4 @@ let cached: Json | null = null;
 
 export const openApiRoutes = new Hono<AdminEnv>();
 
-openApiRoutes.get("/openapi.json", (c) => c.json((cached ??= openApiDocument())));
+on(openApiRoutes, "/admin", ADMIN_API.openapi, (c) => c.json((cached ??= openApiDocument())));

@@ -15,7 +15,7 @@ import type { ActionResult, RouteAction } from "./actions";
 import { applyAction, withRoute } from "./actions";
 import type { AdminEnv } from "./context";
 import { etag, ifMatch, parseWrite, readObject, validationError } from "./request";
-import { ActionBodySchema, ReleaseBodySchema, WeightBodySchema } from "./schemas";
+import { ADMIN_API, on } from "./api";
 import { checkVersion, loadLatest, settle } from "./writes";
 
 export const routeActions = new Hono<AdminEnv>();
@@ -103,17 +103,19 @@ function unchanged(c: Context<AdminEnv>, version: number, route: Route) {
   return c.json({ changed: false, version, route });
 }
 
-routeActions.post("/:id/weight", async (c) => {
-  const { data, reason } = parseWrite(c, WeightBodySchema, await readObject(c));
+on(routeActions, "/admin", ADMIN_API.setWeight, async (c) => {
+  const { data, reason } = parseWrite(c, ADMIN_API.setWeight.body.schema, await readObject(c));
   const { weight, segment } = data;
   return act(c, reason, () => ({ kind: "weight", weight, segment }));
 });
 
-routeActions.post("/:id/:action{pause|resume|promote|rollback}", async (c) => {
-  const { reason } = parseWrite(c, ActionBodySchema, await readObject(c));
-  const kind = c.req.param("action") as "pause" | "resume" | "promote" | "rollback";
-  return act(c, reason, () => ({ kind }));
-});
+for (const kind of ["pause", "resume", "promote", "rollback"] as const) {
+  const op = ADMIN_API[kind];
+  on(routeActions, "/admin", op, async (c) => {
+    const { reason } = parseWrite(c, op.body.schema, await readObject(c));
+    return act(c, reason, () => ({ kind }));
+  });
+}
 
 /** `ANALYZER_POLICY` as JSON, or nothing (the analyzer logs a bad one). */
 function globalPolicy(raw: string | undefined): PolicyInput | undefined {
@@ -124,8 +126,12 @@ function globalPolicy(raw: string | undefined): PolicyInput | undefined {
   }
 }
 
-routeActions.post("/:id/releases", async (c) => {
-  const { data: req, reason } = parseWrite(c, ReleaseBodySchema, await readObject(c));
+on(routeActions, "/admin", ADMIN_API.startRelease, async (c) => {
+  const { data: req, reason } = parseWrite(
+    c,
+    ADMIN_API.startRelease.body.schema,
+    await readObject(c),
+  );
   return act(c, reason, (route) => {
     let steps = req.steps;
     if (!steps) {

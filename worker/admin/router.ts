@@ -48,8 +48,8 @@ export function createAdminRouter(opts: AdminAuthOptions = {}): Hono<AdminEnv> {
       },
     }),
   );
-  router.route("/config", configRoutes);
-  router.route("/routes", routeActions);
+  router.route("/", configRoutes);
+  router.route("/", routeActions);
   router.route("/", historyRoutes);
   router.route("/", metricsRoutes);
   router.route("/", seriesRoutes);

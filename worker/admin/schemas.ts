@@ -66,3 +66,15 @@ export const MetricsQuerySchema = z.strictObject({
   from: Instant.optional(),
   to: Instant.optional(),
 });
+
+const SeriesName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "must be a metric name");
+
+export const SeriesQuerySchema = MetricsQuerySchema.extend({
+  route: MetricsQuerySchema.shape.route.unwrap(),
+  /** Comma-separated series names; default: the standard ones plus observed quality metrics. */
+  metric: z
+    .string()
+    .transform((s) => s.split(",").map((m) => m.trim()))
+    .pipe(z.array(SeriesName).min(1).max(20))
+    .optional(),
+});

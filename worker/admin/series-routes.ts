@@ -5,34 +5,21 @@
  * at most 7 days, in at most 90 points per series.
  */
 import { Hono } from "hono";
-import * as z from "zod";
 import { latestVersion } from "../../store/config-store";
 import { getRoutingConfig } from "../config/source";
 import { readSeries } from "../dashboard/series";
 import { ApiError } from "../errors";
 import type { AdminEnv } from "./context";
 import { parseWith, validationError } from "./request";
-import { MetricsQuerySchema } from "./schemas";
+import { ADMIN_API, on } from "./api";
 
 export const DEFAULT_SERIES_WINDOW_MS = 60 * 60_000;
 const MAX_WINDOW_MS = 7 * 24 * 60 * 60_000;
 
-const SeriesName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "must be a metric name");
-
-export const SeriesQuerySchema = MetricsQuerySchema.extend({
-  route: MetricsQuerySchema.shape.route.unwrap(),
-  /** Comma-separated series names; default: the standard ones plus observed quality metrics. */
-  metric: z
-    .string()
-    .transform((s) => s.split(",").map((m) => m.trim()))
-    .pipe(z.array(SeriesName).min(1).max(20))
-    .optional(),
-});
-
 export const seriesRoutes = new Hono<AdminEnv>();
 
-seriesRoutes.get("/series", async (c) => {
-  const q = parseWith(SeriesQuerySchema, c.req.query());
+on(seriesRoutes, "/admin", ADMIN_API.series, async (c) => {
+  const q = parseWith(ADMIN_API.series.query, c.req.query());
   const now = Date.now();
   const config =
     (await latestVersion(c.var.db))?.doc ?? (await getRoutingConfig(c.env.CONFIG, now));

@@ -10,6 +10,7 @@
  */
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { ADMIN_API, on } from "../admin/api";
 import type { AdminEnv } from "../admin/context";
 import type { adminAuth } from "../admin/auth";
 import { MIN_TOKEN_LENGTH, sanitizeActor, tokensEqual } from "../admin/auth";
@@ -93,7 +94,7 @@ export function dashboardRoutes(auth: ReturnType<typeof adminAuth>): Hono<AdminE
     auth,
   );
 
-  routes.get("/dashboard", async (c) => {
+  on(routes, "/admin", ADMIN_API.dashboard, async (c) => {
     const base = basePath(c, "/dashboard");
     const token = adminToken(c);
     const cookie = readCookie(c.req.header("cookie"), SESSION_COOKIE);
@@ -103,7 +104,7 @@ export function dashboardRoutes(auth: ReturnType<typeof adminAuth>): Hono<AdminE
     return c.body(dashboardPage({ base, csrf, actor: c.var.actor, nonce: n }), 200, pageHeaders(n));
   });
 
-  routes.post("/session", async (c) => {
+  on(routes, "/admin", ADMIN_API.signIn, async (c) => {
     const base = basePath(c, "/session");
     if (!sameOrigin(c)) return login(c, base, 403, "Sign in from this site's own form.");
     const token = adminToken(c);
@@ -122,7 +123,7 @@ export function dashboardRoutes(auth: ReturnType<typeof adminAuth>): Hono<AdminE
     });
   });
 
-  routes.post("/session/logout", (c) => {
+  on(routes, "/admin", ADMIN_API.signOut, (c) => {
     const base = basePath(c, "/session/logout");
     return c.body(null, 303, {
       location: `${base}/dashboard`,

@@ -12,10 +12,11 @@ import { metricFamilies } from "./families";
 import { renderPrometheus } from "./prometheus";
 import { lastDecisions, recentTraffic } from "./snapshot";
 import { rollupMinute } from "../../contracts/minute";
+import type { AppEnv } from "../types";
 
 export const METRICS_WINDOW_MINUTES = 15;
 
-export async function prometheusMetrics(c: Context<{ Bindings: Env }>): Promise<Response> {
+export async function prometheusMetrics(c: Context<AppEnv>): Promise<Response> {
   const now = Date.now();
   const config = await getRoutingConfig(c.env.CONFIG, now);
   const db = drizzle(c.env.DB);

@@ -1,8 +1,11 @@
 /**
- * Shapes of the admin API answers the CLI reads, checked at the boundary.
- * Loose on purpose: only the fields the CLI renders are required, unknown
- * fields pass through untouched (so `--json` prints the API's JSON as is and
- * a newer edge with more fields still works).
+ * The admin API's answers, one schema per response. The edge's route
+ * descriptors (`worker/admin/api.ts`) publish them in the OpenAPI document,
+ * the integration tests parse every real answer with them, and the CLI checks
+ * what it reads with them at its boundary. Loose on purpose: the fields a
+ * client renders are required, unknown fields pass through untouched (so
+ * `--json` prints the API's JSON as is and a newer edge with more fields
+ * still works with an older CLI).
  */
 import * as z from "zod";
 
@@ -99,14 +102,80 @@ export const ActionResponseSchema = z.looseObject({
 });
 export type ActionResponse = z.infer<typeof ActionResponseSchema>;
 
-/** What the record tells an operator to do (`to act: ...` reasons: stuck, persistent SRM). */
-export function adviceOf(decision: DecisionView): string[] {
-  const r = z.looseObject({ reasons: z.array(z.string()) }).safeParse(decision.record);
-  return r.success ? r.data.reasons.filter((x) => x.startsWith("to act:")) : [];
-}
+/** Every error: OpenAI-shaped (`worker/errors.ts`). */
+export const ErrorResponseSchema = z.looseObject({
+  error: z.looseObject({
+    message: z.string(),
+    type: z.string(),
+    code: z.string(),
+    errors: z.array(z.string()).optional(),
+    currentVersion: z.number().int().optional(),
+  }),
+});
 
-/** The verdicts of a decision's record (none when the record is not a statistics record). */
-export function verdictsOf(decision: DecisionView): VerdictView[] {
-  const r = DecisionRecordSchema.safeParse(decision.record);
-  return r.success ? r.data.verdicts : [];
-}
+/** A config write (PUT / PATCH): the version written and its document. */
+export const WriteResponseSchema = z.looseObject({
+  version: z.number().int(),
+  config: z.looseObject({ routes: z.array(RouteViewSchema) }),
+});
+
+const Quantiles = z.looseObject({ p50: Num, p95: Num });
+const ArmSummary = z.looseObject({
+  requests: z.number(),
+  errors: z.number(),
+  errorRate: Num,
+  latencyMs: Quantiles,
+  ttftMs: Quantiles,
+  tokensPerSec: Num,
+});
+
+export const MetricsResponseSchema = z.looseObject({
+  routes: z.array(
+    z.looseObject({
+      routeId: z.string(),
+      state: z.string(),
+      weight: z.number(),
+      stable: z.string(),
+      canary: z.string().nullable(),
+      stepIndex: z.number().nullable(),
+      from: z.string(),
+      to: z.string(),
+      slices: z.array(
+        z.looseObject({
+          slice: z.string(),
+          dim: z.string(),
+          value: z.string(),
+          stable: ArmSummary,
+          canary: ArmSummary,
+        }),
+      ),
+    }),
+  ),
+});
+
+const Point = z.looseObject({ t: z.number(), v: z.number(), n: z.number() });
+
+export const SeriesResponseSchema = z.looseObject({
+  routeId: z.string(),
+  rolloutId: z.string().nullable(),
+  stable: z.string(),
+  canary: z.string().nullable(),
+  from: z.string(),
+  to: z.string(),
+  bucketMs: z.number(),
+  series: z.array(
+    z.looseObject({
+      metric: z.string(),
+      kind: z.string(),
+      unit: z.string(),
+      stable: z.array(Point),
+      canary: z.array(Point),
+    }),
+  ),
+});
+
+/** `GET /admin/openapi.json`: an OpenAPI 3.1 document. */
+export const OpenApiResponseSchema = z.looseObject({
+  openapi: z.string(),
+  paths: z.record(z.string(), z.unknown()),
+});
