@@ -22,7 +22,7 @@ export default tseslint.config(
     files: ["**/*.ts", "**/*.mts"],
     languageOptions: {
       parserOptions: {
-        project: ["./tsconfig.json", "./tsconfig.node.json"],
+        project: ["./tsconfig.json", "./tsconfig.node.json", "./tsconfig.client.json"],
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -174,6 +174,8 @@ export const SeriesResponseSchema = z.looseObject({
   ),
 });
 
+export type SeriesResponse = z.infer<typeof SeriesResponseSchema>;
+
 /** `GET /admin/openapi.json`: an OpenAPI 3.1 document. */
 export const OpenApiResponseSchema = z.looseObject({
   openapi: z.string(),

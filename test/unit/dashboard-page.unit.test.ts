@@ -14,7 +14,7 @@ import {
   verifySession,
 } from "../../worker/admin/session";
 import { dashboardPage, escapeHtml, loginPage } from "../../worker/dashboard/page";
-import { DASHBOARD_SCRIPT } from "../../worker/dashboard/script";
+import { DASHBOARD_SCRIPT } from "../../worker/dashboard/script.gen";
 import type { BinRow, SumRow } from "../../worker/dashboard/series";
 import { bucketMinutes, buildSeries, MAX_POINTS, seriesSpec } from "../../worker/dashboard/series";
 

@@ -5,7 +5,7 @@
  * changes go back with the CSRF value embedded here. A per-response nonce
  * lets the Content-Security-Policy allow exactly these inline blocks.
  */
-import { DASHBOARD_SCRIPT } from "./script";
+import { DASHBOARD_SCRIPT } from "./script.gen";
 import { DASHBOARD_STYLE } from "./style";
 
 const ESCAPES: Record<string, string> = {
