@@ -7,39 +7,23 @@
  * - `replay(events, route, policy, range)` / `Replayer`: minute-by-minute
  *   backtests over outcome events; `MinuteRollup` builds the same
  *   `WindowData` the D1 reader produces.
- * - `simulate(scenario, seed)`: seeded traffic against a live route.
  *
+ * It exports what `worker/` and `cli/` use (knip keeps it so); the simulator
+ * behind docs/statistics.md (`sim/`) is driven by its own tests and bench.
  * Nothing here performs I/O or reads the clock; see docs/statistics.md. The
  * Worker's entry points into D1 are `analyzer/worker.ts`. `worker/` and `cli/`
  * import the analyzer only through these two files (ESLint's
  * `no-restricted-imports` enforces it).
  */
-export type { ArmData, MetricSums, SketchBins, Slice, SliceDim, WindowData } from "./window";
-export {
-  ALL_VALUE,
-  DEFAULT_SEGMENT,
-  fallbackValue,
-  metricSums,
-  SLICE_DIMS,
-  sliceLabel,
-  UNKNOWN_VALUE,
-} from "./window";
-export type { MetricDefinition, MetricDefinitionInput, MetricStat } from "./metrics/definitions";
-export { DEFAULT_METRICS, MetricDefinitionSchema } from "./metrics/definitions";
-export type { VerdictKind, VerdictRecord } from "./metrics/verdict";
-export { evaluateMetric } from "./metrics/verdict";
-export { evaluateWindow } from "./metrics/evaluate";
-export type { Policy, PolicyInput, PolicyResult } from "./policy/policy";
-export { DEFAULT_POLICY, PolicySchema, resolvePolicy } from "./policy/policy";
-export type { Action, Decision, DecideInput, SrmSummary } from "./policy/types";
+export type { ArmData, Slice, WindowData } from "./window";
+export { metricSums, SLICE_DIMS, sliceLabel } from "./window";
+export type { PolicyInput } from "./policy/policy";
+export { PolicySchema, resolvePolicy } from "./policy/policy";
+/** @public (docs/statistics.md shows the cron's use of these three) */
 export { decide, routeToWrite } from "./policy/decide";
-export type { ReplayResult, TimelineEntry } from "./replay/replay";
-export { analysisWindowStart, replay, Replayer } from "./replay/replay";
-export type { RollupEvent } from "./replay/rollup";
+/** @public */
+export { analysisWindowStart } from "./replay/replay";
+export { replay, Replayer } from "./replay/replay";
 export { floorMinute, MINUTE_MS, MinuteRollup } from "./replay/rollup";
-export type { Scenario } from "./sim/scenario";
-export { scenario } from "./sim/scenario";
-export type { SimResult } from "./sim/simulate";
-export { simulate } from "./sim/simulate";
 export type { Random } from "./sim/prng";
 export { mulberry32, pickCumulative } from "./sim/prng";

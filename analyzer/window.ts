@@ -9,19 +9,15 @@
  * `contracts/metrics.ts`); a slice lacking a metric simply has no samples.
  */
 
-import { ALL_DIM_VALUE, ROLLUP_DIMS, type RollupDim } from "../contracts/dims";
+import { ROLLUP_DIMS, type RollupDim } from "../contracts/dims";
 import type { MetricSums } from "../contracts/rollup";
 
 /** Dimensions a slice can be cut by (the `dim` column of the rollup tables). */
 export const SLICE_DIMS: readonly SliceDim[] = ROLLUP_DIMS.map((d) => d.dim);
 export type SliceDim = RollupDim;
 
-/** Value of the `all` slice (the analyzer finds `all` by its dim alone). */
-export const ALL_VALUE = ALL_DIM_VALUE;
 /** Segment dim value for requests that matched no segment rule. */
 export const DEFAULT_SEGMENT = "default";
-/** Country dim value for requests without a country. */
-export const UNKNOWN_VALUE = "unknown";
 
 /** The value a dim records for a missing fact (`default`, `unknown`, `none`; see contracts/dims.ts). */
 export function fallbackValue(dim: SliceDim): string {

@@ -124,7 +124,6 @@ export const EvaluationSchema = z.strictObject({
     })
     .optional(),
 });
-export type Evaluation = z.infer<typeof EvaluationSchema>;
 
 export const RouteStateSchema = z.enum(["active", "paused", "promoted", "rolled_back"]);
 export type RouteState = z.infer<typeof RouteStateSchema>;
@@ -139,7 +138,6 @@ export const RolloutSchema = z.strictObject({
   /** ISO time the rollout of the current canary release started. */
   startedAt: z.iso.datetime(),
 });
-export type Rollout = z.infer<typeof RolloutSchema>;
 
 export const RouteSchema = z.strictObject({
   id: IdSchema,
@@ -185,7 +183,6 @@ export const SettingsSchema = z.strictObject({
   /** Days a sampled prompt and answer are kept in `eval_samples`. */
   sampleRetentionDays: z.int().min(1).max(365).default(7),
 });
-export type Settings = z.infer<typeof SettingsSchema>;
 
 export const RoutingConfigSchema = z
   .strictObject({

@@ -24,9 +24,6 @@ export const ROLLUP_DIMS = [
 
 export type RollupDim = (typeof ROLLUP_DIMS)[number]["dim"];
 
-/** The dim value of the `all` dimension. */
-export const ALL_DIM_VALUE = "*";
-
 /**
  * The `[dim, dim_value]` pairs a request counts in.
  *

@@ -17,7 +17,7 @@ import { fallbackValue } from "../window";
 
 export const EXCLUSION_PREFIX = "exclude-";
 /** Header the edge reads a request's class from. */
-export const REQUEST_CLASS_HEADER = "x-request-class";
+const REQUEST_CLASS_HEADER = "x-request-class";
 
 /** Rule name for a slice, restricted to the characters segment names allow. */
 export function exclusionRuleName(dim: SliceDim, value: string): string {

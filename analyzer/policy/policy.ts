@@ -13,7 +13,6 @@ import { DEFAULT_METRICS, MetricDefinitionSchema } from "../metrics/definitions"
 const MINUTE = 60_000;
 
 export const EXCLUDABLE_DIMS = ["segment", "country", "cohort", "class"] as const;
-export type ExcludableDim = (typeof EXCLUDABLE_DIMS)[number];
 
 export const PolicySchema = z.strictObject({
   /** Canary weights of the steps, ascending, ending at 100. */

@@ -214,7 +214,7 @@ describe("GET /admin/dashboard", () => {
       }
     ).sid;
     const csrf = await csrfToken(env.ADMIN_TOKEN!, sid);
-    expect(html).toContain(`<meta name="llm-canary-csrf" content="${csrf}">`);
+    expect(html).toContain(`<meta name="llm-canary-csrf" content="${csrf}" />`);
     expect(html).toContain("signed in as alice");
     const csp = res.headers.get("content-security-policy")!;
     const nonce = /script-src 'nonce-([^']+)'/.exec(csp)![1]!;
@@ -228,7 +228,7 @@ describe("GET /admin/dashboard", () => {
   it("serves the page to a bearer token too, with no CSRF value", async () => {
     const res = await adminFetch("/admin/dashboard");
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('<meta name="llm-canary-csrf" content="">');
+    expect(await res.text()).toContain('<meta name="llm-canary-csrf" content="" />');
   });
 });
 

@@ -16,10 +16,6 @@ export type AdminAuthBindings = Partial<
   Pick<Env, "ADMIN_TOKEN" | "ACCESS_TEAM_DOMAIN" | "ACCESS_AUD">
 >;
 
-export interface AdminBindings {
-  Bindings: Env;
-}
-
 export interface AdminEnv {
   Bindings: Env;
   Variables: AppEnv["Variables"] & { actor: string; db: Db };

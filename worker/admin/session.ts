@@ -17,6 +17,7 @@
  * value nor send custom headers without a CORS preflight the edge never
  * grants.
  */
+import { parse, serialize } from "hono/utils/cookie";
 import * as z from "zod";
 import { b64url, fromB64url } from "../base64url";
 
@@ -114,15 +115,6 @@ async function csrfMatches(secret: string, sid: string, given: string | null): P
   return crypto.subtle.verify("HMAC", key, bytes, encoder.encode(`csrf.${sid}`));
 }
 
-/** One cookie's value from a `Cookie` header, or null. */
-export function readCookie(header: string | null | undefined, name: string): string | null {
-  for (const part of (header ?? "").split(";")) {
-    const at = part.indexOf("=");
-    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
-  }
-  return null;
-}
-
 export type SessionCheck =
   | { status: "absent" }
   /** A cookie was sent but is malformed, forged, expired or signed with another token. */
@@ -140,8 +132,8 @@ export async function checkSession(
   secret: string,
   now: number,
 ): Promise<SessionCheck> {
-  const value = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
-  if (value === null || value === "") return { status: "absent" };
+  const value = parse(req.headers.get("cookie") ?? "", SESSION_COOKIE)[SESSION_COOKIE];
+  if (value === undefined || value === "") return { status: "absent" };
   const claims = await verifySession(secret, value, now);
   if (!claims) return { status: "invalid" };
   if (
@@ -163,17 +155,14 @@ export function isLocalHttp(url: URL): boolean {
  *
  * @example
  * sessionCookie(v, new URL("https://edge.example/admin/session"), "/admin");
- * // "llm_canary_session=…; Path=/admin; Max-Age=28800; HttpOnly; SameSite=Strict; Secure"
+ * // "llm_canary_session=…; Max-Age=28800; Path=/admin; HttpOnly; Secure; SameSite=Strict"
  */
 export function sessionCookie(value: string | null, url: URL, path: string): string {
-  const maxAge = value === null ? 0 : Math.floor(SESSION_TTL_MS / 1000);
-  const parts = [
-    `${SESSION_COOKIE}=${value ?? ""}`,
-    `Path=${path}`,
-    `Max-Age=${maxAge}`,
-    "HttpOnly",
-    "SameSite=Strict",
-  ];
-  if (!isLocalHttp(url)) parts.push("Secure");
-  return parts.join("; ");
+  return serialize(SESSION_COOKIE, value ?? "", {
+    path,
+    maxAge: value === null ? 0 : Math.floor(SESSION_TTL_MS / 1000),
+    httpOnly: true,
+    sameSite: "Strict",
+    secure: !isLocalHttp(url),
+  });
 }

@@ -10,6 +10,7 @@
  */
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { getCookie } from "hono/cookie";
 import { ADMIN_API, on } from "../admin/api";
 import type { AdminEnv } from "../admin/context";
 import type { adminAuth } from "../admin/auth";
@@ -17,7 +18,6 @@ import { MIN_TOKEN_LENGTH, sanitizeActor, tokensEqual } from "../admin/auth";
 import {
   createSession,
   csrfToken,
-  readCookie,
   SESSION_COOKIE,
   sessionCookie,
   verifySession,
@@ -97,7 +97,7 @@ export function dashboardRoutes(auth: ReturnType<typeof adminAuth>): Hono<AdminE
   on(routes, "/admin", ADMIN_API.dashboard, async (c) => {
     const base = basePath(c, "/dashboard");
     const token = adminToken(c);
-    const cookie = readCookie(c.req.header("cookie"), SESSION_COOKIE);
+    const cookie = getCookie(c, SESSION_COOKIE);
     const claims = token && cookie ? await verifySession(token, cookie, Date.now()) : null;
     const csrf = token && claims ? await csrfToken(token, claims.sid) : "";
     const n = nonce();

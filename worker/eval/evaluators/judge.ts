@@ -66,7 +66,6 @@ export const JudgeScoreSchema = z.strictObject({
   coherence: Score,
   hallucination: z.boolean().nullable(),
 });
-export type JudgeScore = z.infer<typeof JudgeScoreSchema>;
 
 /**
  * Scores from a judge's chat completion. `hasContext` decides whether the
