@@ -14,3 +14,13 @@ export const MINUTE_MS = 60_000;
 export function rollupMinute(ts: number): number {
   return Math.floor(ts / MINUTE_MS);
 }
+
+/**
+ * The rollup minutes a window [from, to] reads: the first whole minute at or
+ * after `from`, through the minute containing `to`.
+ *
+ * @example minuteRange(90_000, 185_000) // { first: 2, last: 3 }
+ */
+export function minuteRange(from: number, to: number): { first: number; last: number } {
+  return { first: Math.ceil(from / MINUTE_MS), last: rollupMinute(to) };
+}

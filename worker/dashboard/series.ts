@@ -10,15 +10,14 @@
  * other rollup metric by its own name as a mean per bucket (quality scores
  * such as `toxicity`, `relevance`, `pairwise_win`, `refusal`).
  */
-import { and, eq, gte, inArray, lte, sql } from "drizzle-orm";
-import type { SQL } from "drizzle-orm";
-import { rollupBins, rollupMetrics } from "../../contracts/db/schema";
+import { and, eq, gte, inArray, lte } from "drizzle-orm";
 import { BASE_METRICS } from "../../contracts/metrics";
+import { MINUTE_MS as MINUTE, minuteRange } from "../../contracts/minute";
 import { quantileFromBins } from "../../contracts/sketch";
 import type { Db } from "../../store/config-store";
+import { readRollups } from "../../store/rollup-reader";
 
 export const MAX_POINTS = 90;
-const MINUTE = 60_000;
 
 export const DEFAULT_SERIES = [
   "requests",
@@ -183,69 +182,25 @@ export async function readSeries(
   const k = bucketMinutes(q.from, q.to);
   const names = q.names.length > 0 ? q.names : DEFAULT_SERIES;
   const specs = names.map(seriesSpec);
-  const first = Math.ceil(q.from / MINUTE);
-  const last = Math.floor(q.to / MINUTE);
-  const where = <T extends typeof rollupMetrics | typeof rollupBins>(
-    t: T,
-    metrics: SQL | undefined,
-  ) =>
-    and(
-      eq(t.routeId, q.routeId),
-      q.rolloutId !== null ? eq(t.rolloutId, q.rolloutId) : undefined,
-      eq(t.dim, "all"),
-      gte(t.minute, first),
-      lte(t.minute, last),
-      metrics,
-    );
+  const { first, last } = minuteRange(q.from, q.to);
   const sumSources = specs.filter((s) => s.kind !== "quantile").map((s) => s.source);
   const binSources = [...new Set(specs.filter((s) => s.kind === "quantile").map((s) => s.source))];
   const withQuality = q.names.length === 0;
-
-  const mBucket = sql<number>`(${rollupMetrics.minute} / ${k})`;
-  const sums =
-    sumSources.length > 0 || withQuality
-      ? await db
-          .select({
-            bucket: mBucket,
-            variant: rollupMetrics.variant,
-            metric: rollupMetrics.metric,
-            n: sql<number>`sum(${rollupMetrics.n})`,
-            sum: sql<number>`sum(${rollupMetrics.sum})`,
-          })
-          .from(rollupMetrics)
-          .where(
-            where(
-              rollupMetrics,
-              withQuality ? undefined : inArray(rollupMetrics.metric, sumSources),
-            ),
-          )
-          .groupBy(mBucket, rollupMetrics.variant, rollupMetrics.metric)
-      : [];
-  const bBucket = sql<number>`(${rollupBins.minute} / ${k})`;
-  const bins =
-    binSources.length > 0
-      ? await db
-          .select({
-            bucket: bBucket,
-            variant: rollupBins.variant,
-            metric: rollupBins.metric,
-            bin: rollupBins.bin,
-            count: sql<number>`sum(${rollupBins.count})`,
-          })
-          .from(rollupBins)
-          .where(where(rollupBins, inArray(rollupBins.metric, binSources)))
-          .groupBy(bBucket, rollupBins.variant, rollupBins.metric, rollupBins.bin)
-      : [];
+  const { sums, bins } = await readRollups(db, {
+    where: (t) =>
+      and(
+        eq(t.routeId, q.routeId),
+        q.rolloutId !== null ? eq(t.rolloutId, q.rolloutId) : undefined,
+        eq(t.dim, "all"),
+        gte(t.minute, first),
+        lte(t.minute, last),
+      ),
+    groupBy: ["variant", "metric"],
+    bucketMinutes: k,
+    sumMetrics: (t) =>
+      withQuality ? undefined : sumSources.length > 0 ? inArray(t.metric, sumSources) : null,
+    binMetrics: (t) => (binSources.length > 0 ? inArray(t.metric, binSources) : null),
+  });
   const bucketMs = k * MINUTE;
-  const num = <R extends { bucket: number }>(r: R) => ({ ...r, bucket: Number(r.bucket) });
-  return {
-    bucketMs,
-    series: buildSeries(
-      sums.map((r) => ({ ...num(r), n: Number(r.n), sum: Number(r.sum) })),
-      bins.map((r) => ({ ...num(r), count: Number(r.count) })),
-      names,
-      bucketMs,
-      withQuality,
-    ),
-  };
+  return { bucketMs, series: buildSeries(sums, bins, names, bucketMs, withQuality) };
 }

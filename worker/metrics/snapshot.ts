@@ -5,74 +5,28 @@
  * route's last analyzer decision.
  */
 import { and, eq, gte, inArray, sql } from "drizzle-orm";
-import { decisions, rollupBins, rollupMetrics } from "../../contracts/db/schema";
+import { decisions } from "../../contracts/db/schema";
 import { BASE_METRICS } from "../../contracts/metrics";
 import type { Db } from "../../store/config-store";
+import { readRollups } from "../../store/rollup-reader";
 import type { LastDecision, SketchedSums, TrafficRow } from "./families";
 
 const ALL_DIM = "all";
+
+/** The metrics `/metrics` reports: summed, and the ones with quantiles. */
+const SKETCHED = [BASE_METRICS.latencyMs, BASE_METRICS.ttftMs, BASE_METRICS.overheadMs];
+const SUMMED = [BASE_METRICS.requests, BASE_METRICS.error, ...SKETCHED];
 
 const emptySketch = (): SketchedSums => ({ sum: 0, count: 0, bins: [] });
 
 /** Traffic from the rollup minutes at or after `firstMinute`. */
 export async function recentTraffic(db: Db, firstMinute: number): Promise<TrafficRow[]> {
-  const sums = await db
-    .select({
-      routeId: rollupMetrics.routeId,
-      releaseId: rollupMetrics.releaseId,
-      variant: rollupMetrics.variant,
-      metric: rollupMetrics.metric,
-      n: sql<number>`sum(${rollupMetrics.n})`,
-      sum: sql<number>`sum(${rollupMetrics.sum})`,
-    })
-    .from(rollupMetrics)
-    .where(
-      and(
-        eq(rollupMetrics.dim, ALL_DIM),
-        gte(rollupMetrics.minute, firstMinute),
-        inArray(rollupMetrics.metric, [
-          BASE_METRICS.requests,
-          BASE_METRICS.error,
-          BASE_METRICS.latencyMs,
-          BASE_METRICS.ttftMs,
-          BASE_METRICS.overheadMs,
-        ]),
-      ),
-    )
-    .groupBy(
-      rollupMetrics.routeId,
-      rollupMetrics.releaseId,
-      rollupMetrics.variant,
-      rollupMetrics.metric,
-    );
-  const bins = await db
-    .select({
-      routeId: rollupBins.routeId,
-      releaseId: rollupBins.releaseId,
-      variant: rollupBins.variant,
-      metric: rollupBins.metric,
-      bin: rollupBins.bin,
-      count: sql<number>`sum(${rollupBins.count})`,
-    })
-    .from(rollupBins)
-    .where(
-      and(
-        eq(rollupBins.dim, ALL_DIM),
-        gte(rollupBins.minute, firstMinute),
-        inArray(rollupBins.metric, [
-          BASE_METRICS.latencyMs,
-          BASE_METRICS.ttftMs,
-          BASE_METRICS.overheadMs,
-        ]),
-      ),
-    )
-    .groupBy(
-      rollupBins.routeId,
-      rollupBins.releaseId,
-      rollupBins.variant,
-      rollupBins.metric,
-      rollupBins.bin,
-    );
+  const { sums, bins } = await readRollups(db, {
+    where: (t) => and(eq(t.dim, ALL_DIM), gte(t.minute, firstMinute)),
+    groupBy: ["routeId", "releaseId", "variant", "metric"],
+    sumMetrics: (t) => inArray(t.metric, SUMMED),
+    binMetrics: (t) => inArray(t.metric, SKETCHED),
+  });
 
   const rows = new Map<string, TrafficRow>();
   const row = (r: { routeId: string; releaseId: string; variant: "stable" | "canary" }) => {
@@ -95,8 +49,7 @@ export async function recentTraffic(db: Db, firstMinute: number): Promise<Traffi
   };
   for (const r of sums) {
     const t = row(r);
-    const n = Number(r.n);
-    const sum = Number(r.sum);
+    const { n, sum } = r;
     if (r.metric === BASE_METRICS.requests) t.requests = sum;
     else if (r.metric === BASE_METRICS.error) t.errors = sum;
     else if (r.metric === BASE_METRICS.latencyMs) Object.assign(t.latency, { sum, count: n });
@@ -109,7 +62,7 @@ export async function recentTraffic(db: Db, firstMinute: number): Promise<Traffi
       : metric === BASE_METRICS.ttftMs
         ? t.ttft
         : t.overhead;
-  for (const r of bins) sketchOf(row(r), r.metric).bins.push([r.bin, Number(r.count)]);
+  for (const r of bins) sketchOf(row(r), r.metric).bins.push([r.bin, r.count]);
   return [...rows.values()].sort((a, b) =>
     JSON.stringify([a.routeId, a.releaseId, a.variant]) <
     JSON.stringify([b.routeId, b.releaseId, b.variant])
