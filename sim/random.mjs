@@ -20,26 +20,8 @@ export function fnv1a(text) {
   return h >>> 0;
 }
 
-/**
- * mulberry32: tiny and good enough for fault injection.
- *
- * @example
- *   const rng = mulberry32(42);
- *   rng(); // same float in [0, 1) on every run
- *
- * @param {number} seed
- * @returns {() => number} floats in [0, 1)
- */
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (contracts/random.mjs): tiny and good enough for fault injection. */
+export { mulberry32 } from "../contracts/random.mjs";
 
 /** @typedef {{ status: number, retryAfterS?: number }} Fault */
 

@@ -1,27 +1,14 @@
 /**
- * Seeded pseudo-random numbers for simulations and tests: mulberry32 (a
- * 32-bit state generator, fast and well mixed for this purpose) and the
+ * Seeded pseudo-random numbers for simulations and tests: mulberry32 (the
+ * repository's one generator, shared with the simulated origins) and the
  * distributions the traffic generator draws from.
  */
 
 /** A function returning uniform numbers in [0, 1). */
 export type Random = () => number;
 
-/**
- * mulberry32: the same seed always yields the same sequence.
- *
- * @example const rand = mulberry32(42); rand(); // 0.6011...
- */
-export function mulberry32(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (contracts/random.mjs): the same seed always yields the same sequence. */
+export { mulberry32 } from "../../contracts/random.mjs";
 
 /** A standard normal draw (Box-Muller; one of the pair is discarded for simplicity). */
 export function normal(rand: Random): number {

@@ -96,53 +96,46 @@ export interface QuantileComparison {
   effect: EffectInterval | null;
 }
 
+type Known = QuantileBounds & { estimate: number };
+const known = (b: QuantileBounds): b is Known => b.estimate !== null;
+
 /**
- * Canary/stable ratio of the q-quantile with simultaneous (1 − alpha) coverage.
- * `effect` is null when either arm is empty.
+ * A comparison of both arms' q-quantile with simultaneous (1 − alpha)
+ * coverage: each arm's bounds at alpha/2 (Bonferroni), and `effect` of the two
+ * when both arms have data.
  */
-export function quantileRatioCS(
-  stableBins: SketchBins,
-  canaryBins: SketchBins,
-  q: number,
-  alpha: number,
-  planned: number,
-): QuantileComparison {
-  const stable = quantileCS(stableBins, q, alpha / 2, planned);
-  const canary = quantileCS(canaryBins, q, alpha / 2, planned);
-  if (stable.estimate === null || canary.estimate === null || !(stable.estimate > 0)) {
-    return { stable, canary, effect: null };
-  }
-  return {
-    stable,
-    canary,
-    effect: {
-      estimate: canary.estimate / stable.estimate,
-      lower: stable.upper === Number.POSITIVE_INFINITY ? 0 : canary.lower / stable.upper,
-      upper: stable.lower > 0 ? canary.upper / stable.lower : Number.POSITIVE_INFINITY,
-    },
+function comparison(effect: (stable: Known, canary: Known) => EffectInterval | null) {
+  return (
+    stableBins: SketchBins,
+    canaryBins: SketchBins,
+    q: number,
+    alpha: number,
+    planned: number,
+  ): QuantileComparison => {
+    const stable = quantileCS(stableBins, q, alpha / 2, planned);
+    const canary = quantileCS(canaryBins, q, alpha / 2, planned);
+    if (!known(stable) || !known(canary)) return { stable, canary, effect: null };
+    return { stable, canary, effect: effect(stable, canary) };
   };
 }
 
+/**
+ * Canary/stable ratio of the q-quantile with simultaneous (1 − alpha) coverage.
+ * `effect` is null when either arm is empty (or stable's estimate is not positive).
+ */
+export const quantileRatioCS = comparison((stable, canary) =>
+  stable.estimate > 0
+    ? {
+        estimate: canary.estimate / stable.estimate,
+        lower: stable.upper === Number.POSITIVE_INFINITY ? 0 : canary.lower / stable.upper,
+        upper: stable.lower > 0 ? canary.upper / stable.lower : Number.POSITIVE_INFINITY,
+      }
+    : null,
+);
+
 /** Canary − stable difference of the q-quantile with simultaneous (1 − alpha) coverage. */
-export function quantileDifferenceCS(
-  stableBins: SketchBins,
-  canaryBins: SketchBins,
-  q: number,
-  alpha: number,
-  planned: number,
-): QuantileComparison {
-  const stable = quantileCS(stableBins, q, alpha / 2, planned);
-  const canary = quantileCS(canaryBins, q, alpha / 2, planned);
-  if (stable.estimate === null || canary.estimate === null) {
-    return { stable, canary, effect: null };
-  }
-  return {
-    stable,
-    canary,
-    effect: {
-      estimate: canary.estimate - stable.estimate,
-      lower: canary.lower - stable.upper,
-      upper: canary.upper - stable.lower,
-    },
-  };
-}
+export const quantileDifferenceCS = comparison((stable, canary) => ({
+  estimate: canary.estimate - stable.estimate,
+  lower: canary.lower - stable.upper,
+  upper: canary.upper - stable.lower,
+}));

@@ -17,6 +17,7 @@ import {
   real,
   sqliteTable,
   text,
+  type SQLiteColumn,
 } from "drizzle-orm/sqlite-core";
 
 export const outcomes = sqliteTable(
@@ -66,10 +67,8 @@ export const outcomes = sqliteTable(
   (t) => [index("outcomes_route_ts").on(t.routeId, t.ts)],
 );
 
-const rollupKey = {
-  minute: integer("minute").notNull(),
-  routeId: text("route_id").notNull(),
-  rolloutId: text("rollout_id").notNull(),
+/** What a rollup row is about below its route, rollout and time: arm, slice and metric. */
+const sliceColumns = {
   releaseId: text("release_id").notNull(),
   variant: text("variant", { enum: ["stable", "canary"] }).notNull(),
   /** Dimension: all | segment | country | cohort | class. */
@@ -78,29 +77,37 @@ const rollupKey = {
   metric: text("metric").notNull(),
 };
 
+/** The slice columns in primary-key order (after route, rollout and minute or step). */
+const sliceKey = <T extends { [K in keyof typeof sliceColumns]: SQLiteColumn }>(t: T) => [
+  t.variant,
+  t.releaseId,
+  t.dim,
+  t.dimValue,
+  t.metric,
+];
+
+/** Count, sum and sum of squares: what makes rollups mergeable. */
+const sums = {
+  n: integer("n").notNull(),
+  sum: real("sum").notNull(),
+  sumSq: real("sum_sq").notNull(),
+};
+
+const rollupKey = {
+  minute: integer("minute").notNull(),
+  routeId: text("route_id").notNull(),
+  rolloutId: text("rollout_id").notNull(),
+  ...sliceColumns,
+};
+
 /** Per-minute sums per (route, rollout, release, variant, dimension value, metric). */
 export const rollupMetrics = sqliteTable(
   "rollup_metrics",
   {
     ...rollupKey,
-    n: integer("n").notNull(),
-    sum: real("sum").notNull(),
-    sumSq: real("sum_sq").notNull(),
+    ...sums,
   },
-  (t) => [
-    primaryKey({
-      columns: [
-        t.routeId,
-        t.rolloutId,
-        t.minute,
-        t.variant,
-        t.releaseId,
-        t.dim,
-        t.dimValue,
-        t.metric,
-      ],
-    }),
-  ],
+  (t) => [primaryKey({ columns: [t.routeId, t.rolloutId, t.minute, ...sliceKey(t)] })],
 );
 
 /** Per-minute quantile-sketch bins (see `contracts/sketch.ts`) for sketched metrics. */
@@ -111,21 +118,7 @@ export const rollupBins = sqliteTable(
     bin: integer("bin").notNull(),
     count: integer("count").notNull(),
   },
-  (t) => [
-    primaryKey({
-      columns: [
-        t.routeId,
-        t.rolloutId,
-        t.minute,
-        t.variant,
-        t.releaseId,
-        t.dim,
-        t.dimValue,
-        t.metric,
-        t.bin,
-      ],
-    }),
-  ],
+  (t) => [primaryKey({ columns: [t.routeId, t.rolloutId, t.minute, ...sliceKey(t), t.bin] })],
 );
 
 /**
@@ -143,30 +136,11 @@ export const stepRollups = sqliteTable(
     rolloutId: text("rollout_id").notNull(),
     /** The step's start, epoch ms (`rollout.stepStartedAt` of the routing config). */
     step: integer("step").notNull(),
-    variant: text("variant", { enum: ["stable", "canary"] }).notNull(),
-    releaseId: text("release_id").notNull(),
-    dim: text("dim").notNull(),
-    dimValue: text("dim_value").notNull(),
-    metric: text("metric").notNull(),
-    n: integer("n").notNull(),
-    sum: real("sum").notNull(),
-    sumSq: real("sum_sq").notNull(),
+    ...sliceColumns,
+    ...sums,
     bins: text("bins"),
   },
-  (t) => [
-    primaryKey({
-      columns: [
-        t.routeId,
-        t.rolloutId,
-        t.step,
-        t.variant,
-        t.releaseId,
-        t.dim,
-        t.dimValue,
-        t.metric,
-      ],
-    }),
-  ],
+  (t) => [primaryKey({ columns: [t.routeId, t.rolloutId, t.step, ...sliceKey(t)] })],
 );
 
 /**

@@ -102,6 +102,28 @@ function routeAction<B extends NonNullable<AdminOperation["body"]>>(
   } as const satisfies AdminOperation;
 }
 
+/** A GET with a query: 422 for a bad query; with `unknownRoute404`, 404 for a route that does not exist. */
+function read<Q extends z.ZodObject, R extends NonNullable<AdminOperation["response"]>>(
+  path: string,
+  summary: string,
+  query: Q,
+  response: R,
+  more: { description?: string; unknownRoute404?: boolean } = {},
+) {
+  return {
+    method: "get",
+    path,
+    summary,
+    ...(more.description ? { description: more.description } : {}),
+    query,
+    response,
+    errors: more.unknownRoute404 ? READ_ERRORS_BY_ROUTE : READ_ERRORS,
+  } as const satisfies AdminOperation;
+}
+
+const READ_ERRORS = { "422": "Invalid query" } as const;
+const READ_ERRORS_BY_ROUTE = { ...READ_ERRORS, "404": "Unknown route" } as const;
+
 const ACTION_BODY = { schema: ActionBodySchema, required: false, name: "ActionBody" } as const;
 
 /** Every operation of the admin API and `/metrics`. */
@@ -155,48 +177,40 @@ export const ADMIN_API = {
     "Start a new canary release: canary, weight (default first step), state active, a fresh rollout",
     { schema: ReleaseBodySchema, required: true, name: "ReleaseBody" },
   ),
-  history: {
-    method: "get",
-    path: "/admin/history",
-    summary: "Config versions, newest first, with actor, reason, source and changes",
-    query: HistoryQuerySchema,
-    response: { schema: HistoryResponseSchema, name: "HistoryResult", description: "Versions" },
-    errors: { "422": "Invalid query" },
-  },
-  decisions: {
-    method: "get",
-    path: "/admin/decisions",
-    summary: "Analyzer decisions, newest first, with their full statistics records",
-    query: DecisionsQuerySchema,
-    response: {
-      schema: DecisionsResponseSchema,
-      name: "DecisionsResult",
-      description: "Decisions",
+  history: read(
+    "/admin/history",
+    "Config versions, newest first, with actor, reason, source and changes",
+    HistoryQuerySchema,
+    { schema: HistoryResponseSchema, name: "HistoryResult", description: "Versions" },
+  ),
+  decisions: read(
+    "/admin/decisions",
+    "Analyzer decisions, newest first, with their full statistics records",
+    DecisionsQuerySchema,
+    { schema: DecisionsResponseSchema, name: "DecisionsResult", description: "Decisions" },
+  ),
+  metrics: read(
+    "/admin/metrics",
+    "Per route, slice and variant: requests, error rate, latency and TTFT quantiles, tokens/s",
+    MetricsQuerySchema,
+    { schema: MetricsResponseSchema, name: "MetricsResult", description: "Summaries" },
+    {
+      description:
+        "Without from/to: the current rollout step (the analyzer's own aggregates); otherwise the per-minute rollups of the window.",
+      unknownRoute404: true,
     },
-    errors: { "422": "Invalid query" },
-  },
-  metrics: {
-    method: "get",
-    path: "/admin/metrics",
-    summary:
-      "Per route, slice and variant: requests, error rate, latency and TTFT quantiles, tokens/s",
-    description:
-      "Without from/to: the current rollout step (the analyzer's own aggregates); otherwise the per-minute rollups of the window.",
-    query: MetricsQuerySchema,
-    response: { schema: MetricsResponseSchema, name: "MetricsResult", description: "Summaries" },
-    errors: { "404": "Unknown route", "422": "Invalid query" },
-  },
-  series: {
-    method: "get",
-    path: "/admin/series",
-    summary:
-      "Canary vs stable per time bucket for one route (the dashboard's charts), at most 90 points per series",
-    description:
-      "Default window: the hour before `to`; at most 7 days. `metric`: comma-separated requests, error_rate, latency_p50|p95|p99, ttft_p50|p95|p99, or a quality metric name (mean); default: the standard ones plus every observed quality metric.",
-    query: SeriesQuerySchema,
-    response: { schema: SeriesResponseSchema, name: "SeriesResult", description: "Series" },
-    errors: { "404": "Unknown route", "422": "Invalid query" },
-  },
+  ),
+  series: read(
+    "/admin/series",
+    "Canary vs stable per time bucket for one route (the dashboard's charts), at most 90 points per series",
+    SeriesQuerySchema,
+    { schema: SeriesResponseSchema, name: "SeriesResult", description: "Series" },
+    {
+      description:
+        "Default window: the hour before `to`; at most 7 days. `metric`: comma-separated requests, error_rate, latency_p50|p95|p99, ttft_p50|p95|p99, or a quality metric name (mean); default: the standard ones plus every observed quality metric.",
+      unknownRoute404: true,
+    },
+  ),
   openapi: {
     method: "get",
     path: "/admin/openapi.json",
