@@ -24,6 +24,7 @@ export { decide, routeToWrite } from "./policy/decide";
 /** @public */
 export { analysisWindowStart } from "./replay/replay";
 export { replay, Replayer } from "./replay/replay";
-export { floorMinute, MINUTE_MS, MinuteRollup } from "./replay/rollup";
+export type { RollupEvent } from "./replay/rollup";
+export { floorMinute, MINUTE_MS, MinuteRollup, qualityEvent } from "./replay/rollup";
 export type { Random } from "./sim/prng";
 export { mulberry32, pickCumulative } from "./sim/prng";

@@ -1,18 +1,29 @@
 /**
- * Reading outcome exports (JSONL, one `OutcomeEvent` per line). Every line is
- * validated; errors name the line and the field.
+ * Reading outcome exports (JSONL: `OutcomeEvent` lines, then quality records;
+ * contracts/export.ts). Every line is validated; errors name the line and the
+ * field. An export from before quality records existed has none.
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { describeIssues } from "../contracts/config";
+import { QualityRecordSchema, type QualityRecord } from "../contracts/export";
 import { OutcomeEventSchema, type OutcomeEvent } from "../contracts/outcome";
 import { CliError } from "./output";
+
+export interface OutcomeExport {
+  events: OutcomeEvent[];
+  quality: QualityRecord[];
+}
+
+const isQualityLine = (v: unknown) =>
+  typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "quality";
 
 export async function readOutcomes(
   path: string,
   onLine?: (n: number) => void,
-): Promise<OutcomeEvent[]> {
+): Promise<OutcomeExport> {
   const events: OutcomeEvent[] = [];
+  const quality: QualityRecord[] = [];
   const errors: string[] = [];
   let n = 0;
   const stream = createReadStream(path, "utf8");
@@ -32,12 +43,18 @@ export async function readOutcomes(
       errors.push(`line ${n}: not JSON`);
       continue;
     }
-    const parsed = OutcomeEventSchema.safeParse(value);
-    if (parsed.success) events.push(parsed.data);
-    else errors.push(...describeIssues(parsed.error).map((e) => `line ${n}: ${e}`));
+    if (isQualityLine(value)) {
+      const parsed = QualityRecordSchema.safeParse(value);
+      if (parsed.success) quality.push(parsed.data);
+      else errors.push(...describeIssues(parsed.error).map((e) => `line ${n}: ${e}`));
+    } else {
+      const parsed = OutcomeEventSchema.safeParse(value);
+      if (parsed.success) events.push(parsed.data);
+      else errors.push(...describeIssues(parsed.error).map((e) => `line ${n}: ${e}`));
+    }
     if (errors.length >= 20) break;
   }
   if (errors.length > 0)
     throw new CliError(`${path} has invalid outcome events:\n  ${errors.join("\n  ")}`, 2);
-  return events;
+  return { events, quality };
 }

@@ -36,3 +36,9 @@ export function evalSkippedMetric(evaluator: string): string {
 
 /** The value the stable arm records for every judged pair (see docs/quality-signals.md). */
 export const PAIRWISE_STABLE_VALUE = 0.5;
+
+/**
+ * The feedback rollup's value for a stored score (SQL over the `feedback`
+ * table): the feedback route's rollup and `llm-canary export` both use it.
+ */
+export const FEEDBACK_POSITIVE_SQL = "CASE WHEN score > 0 THEN 1 ELSE 0 END";

@@ -9,6 +9,7 @@
  * uses; `test/integration/rollup-parity.test.ts` holds the two to the same
  * windows and decisions.
  */
+import type { QualityRecord } from "../../contracts/export";
 import type { OutcomeEvent, Variant } from "../../contracts/outcome";
 import { MINUTE_MS, rollupMinute } from "../../contracts/minute";
 import { rollupDims } from "../../contracts/dims";
@@ -23,6 +24,27 @@ export type RollupEvent = Pick<
 >;
 
 export { MINUTE_MS };
+
+/**
+ * A quality record of an export (an evaluation score or a feedback) as the
+ * rollup event it adds: its request's minute and slice facts, one metric.
+ * The evaluation consumer and the feedback route add the same sums to the
+ * same rows (worker/eval/rollup.ts); quality metrics keep no sketch.
+ *
+ * @example
+ * rollup.add(qualityEvent(record)); // record.metric: record.value at record.minute
+ */
+export function qualityEvent(r: QualityRecord): RollupEvent {
+  return {
+    ts: r.minute * MINUTE_MS,
+    variant: r.variant,
+    segment: r.segment,
+    country: r.country,
+    cohort: r.cohort,
+    requestClass: r.requestClass,
+    metrics: { [r.metric]: r.value },
+  };
+}
 
 /** Start of the minute containing `ts`. */
 export const floorMinute = (ts: number) => rollupMinute(ts) * MINUTE_MS;

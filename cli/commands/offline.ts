@@ -12,10 +12,14 @@ import {
   floorMinute,
   MINUTE_MS,
   MinuteRollup,
+  qualityEvent,
   replay,
   resolvePolicy,
   type PolicyInput,
+  type RollupEvent,
 } from "../../analyzer";
+import type { QualityRecord } from "../../contracts/export";
+import type { OutcomeEvent } from "../../contracts/outcome";
 import { readOutcomes } from "../jsonl";
 import { bold, CliError, dim, green, progress, red, table, yellow } from "../output";
 import { routeForAnalysis } from "../route-from-events";
@@ -61,7 +65,7 @@ async function load(o: OfflineOptions) {
     config = parsed.config;
   }
   const bar = progress("reading", null);
-  const events = await readOutcomes(o.file, (n) => bar.update(n));
+  const { events, quality } = await readOutcomes(o.file, (n) => bar.update(n));
   bar.done();
   if (events.length === 0) throw new CliError(`${o.file} holds no outcome events`, 2);
   const picked = routeForAnalysis(events, { routeId: o.routeId, rolloutId: o.rolloutId, config });
@@ -76,13 +80,29 @@ async function load(o: OfflineOptions) {
     );
     route = { ...route, rollout: { ...route.rollout, steps, stepIndex: idx } };
   }
-  return { policy, route, events: picked.events };
+  return { policy, route, ...withQuality(picked.events, quality) };
+}
+
+/**
+ * The picked outcome events and the quality records of the same route and
+ * rollout, as rollup events in time order (a record counts at its request's
+ * minute, as in D1).
+ */
+function withQuality(events: readonly OutcomeEvent[], quality: readonly QualityRecord[]) {
+  const first = events[0]!;
+  const mine = quality.filter(
+    (q) => q.routeId === first.routeId && q.rolloutId === first.rolloutId,
+  );
+  const rollupEvents: RollupEvent[] = [...events, ...mine.map(qualityEvent)].sort(
+    (a, b) => a.ts - b.ts,
+  );
+  return { events, quality: mine, rollupEvents };
 }
 
 export async function analyze(o: OfflineOptions): Promise<number> {
-  const { policy, route, events } = await load(o);
+  const { policy, route, events, quality, rollupEvents } = await load(o);
   const rollup = new MinuteRollup();
-  for (const e of events) rollup.add(e);
+  for (const e of rollupEvents) rollup.add(e);
   const from = floorMinute(events[0]!.ts);
   const to = floorMinute(events[events.length - 1]!.ts) + MINUTE_MS;
   const decision = decide({ route, now: to, window: rollup.window(from, to), policy });
@@ -91,6 +111,7 @@ export async function analyze(o: OfflineOptions): Promise<number> {
     routeId: route.id,
     canary: route.canary?.id ?? null,
     events: events.length,
+    qualityRecords: quality.length,
     ...record,
     weightAfter: decision.proposedRoute.weight,
   };
@@ -124,10 +145,10 @@ export async function analyze(o: OfflineOptions): Promise<number> {
 }
 
 export async function backtest(o: OfflineOptions): Promise<number> {
-  const { policy, route, events } = await load(o);
+  const { policy, route, events, rollupEvents } = await load(o);
   const from = floorMinute(events[0]!.ts);
   const to = floorMinute(events[events.length - 1]!.ts) + MINUTE_MS;
-  const result = replay(events, route, policy, { from, to });
+  const result = replay(rollupEvents, route, policy, { from, to });
   const changes = result.timeline.filter((t) => t.changed || t.notify);
   if (o.json) {
     console.log(

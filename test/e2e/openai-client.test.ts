@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { QualityRecordSchema } from "../../contracts/export";
 import { OutcomeEventSchema } from "../../contracts/outcome";
 import { ROOT, startStack } from "../../scripts/stack.mjs";
 
@@ -137,7 +138,7 @@ describe("the openai client through the local edge", () => {
     expect(total).toBe(Number(outcomes[0]?.n));
   });
 
-  it("exports the outcomes as JSONL with the CLI", async () => {
+  it("exports the outcomes and their quality scores as JSONL with the CLI", async () => {
     await run("npm", ["run", "build:cli"], { cwd: ROOT });
     const { stdout } = await run(
       "node",
@@ -147,12 +148,22 @@ describe("the openai client through the local edge", () => {
         maxBuffer: 64 * 1024 * 1024,
       },
     );
-    const events = stdout
+    const lines = stdout
       .trim()
       .split("\n")
-      .map((l) => OutcomeEventSchema.parse(JSON.parse(l)));
+      .map((l) => JSON.parse(l) as { kind?: string });
+    const events = lines
+      .filter((l) => l.kind !== "quality")
+      .map((l) => OutcomeEventSchema.parse(l));
+    const quality = lines
+      .filter((l) => l.kind === "quality")
+      .map((l) => QualityRecordSchema.parse(l));
     const count = await d1("select count(*) as n from outcomes");
     expect(events).toHaveLength(Number(count[0]?.n));
+    const scores = await d1(
+      "select (select count(*) from evaluations) + (select count(*) from feedback) as n",
+    );
+    expect(quality).toHaveLength(Number(scores[0]?.n));
     expect(events.map((e) => e.requestId)).toEqual(expect.arrayContaining([...seen.values()]));
     expect(events.every((e) => e.metrics.requests === 1)).toBe(true);
   });

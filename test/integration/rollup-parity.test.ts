@@ -4,6 +4,9 @@
  * `readStep`), a backtest judges windows the offline replay builds in memory.
  * The same seeded events through both must give identical windows and
  * identical decisions, or a backtest would not predict what the cron does.
+ * With quality, the offline side is what `llm-canary export` writes: the
+ * export's own SQL run against the same D1, its rows converted to outcome
+ * events and quality records, and replayed as `backtest` replays them.
  */
 import { env } from "cloudflare:test";
 import { drizzle } from "drizzle-orm/d1";
@@ -11,8 +14,22 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { Replayer, type WindowData } from "../../analyzer";
 import { decide } from "../../analyzer/policy/decide";
 import { readStep } from "../../analyzer/store/step-reader";
+import { qualityEvent } from "../../analyzer";
 import { RoutingConfigSchema } from "../../contracts/config";
+import { rollupMinute } from "../../contracts/minute";
 import type { OutcomeEvent } from "../../contracts/outcome";
+import { QUALITY_METRICS } from "../../contracts/quality";
+import { mulberry32 } from "../../contracts/random.mjs";
+import {
+  outcomePageSql,
+  QUALITY_SOURCE_NAMES,
+  qualityPageSql,
+  rowToEvent,
+  rowToQuality,
+} from "../../cli/export-rows";
+import type { EvaluationRow } from "../../worker/eval/rows";
+import { writeEvaluations } from "../../worker/eval/store";
+import { storeFeedback } from "../../worker/feedback/store";
 import { HOUR, MIN, T0 } from "../fixtures/clock";
 import { ingest, resetStorage, rolloutConfig } from "../fixtures/analyzer";
 import { makeOutcomeMix } from "../fixtures/outcome-mix";
@@ -90,5 +107,113 @@ describe("ingest and replay rollups", () => {
     const slow = (await bothPaths(events(12, 2))).cron;
     expect(same.action).not.toBe(slow.action);
     expect(slow.action).toBe("rollback");
+  });
+});
+
+/** The rollup key columns a quality row of `e` stores (worker/eval/rows.ts). */
+function qualityKey(e: OutcomeEvent) {
+  return {
+    minute: rollupMinute(e.ts),
+    step: e.step,
+    routeId: e.routeId,
+    rolloutId: e.rolloutId ?? "",
+    releaseId: e.releaseId,
+    variant: e.variant,
+    segment: e.segment,
+    country: e.country,
+    cohort: e.cohort,
+    requestClass: e.requestClass,
+  };
+}
+
+/**
+ * Moderation scores for every request (toxic at `canaryToxic` on the canary,
+ * 1% on stable) and feedback on every fifth, through the real writers.
+ */
+async function storeQuality(events: readonly OutcomeEvent[], canaryToxic: number) {
+  const rand = mulberry32(99);
+  const db = drizzle(env.DB);
+  const rows: EvaluationRow[] = events.map((e) => ({
+    requestId: e.requestId,
+    evaluator: "moderation",
+    metric: QUALITY_METRICS.toxicity,
+    value: rand() < (e.variant === "canary" ? canaryToxic : 0.01) ? 1 : 0,
+    ...qualityKey(e),
+  }));
+  for (let i = 0; i < rows.length; i += 200)
+    await writeEvaluations(db, [], rows.slice(i, i + 200), { id: `eval-${i}`, at: NOW });
+  for (const e of events.filter((_, i) => i % 5 === 0))
+    await storeFeedback(
+      db,
+      { requestId: e.requestId, score: rand() < 0.7 ? 1 : -1, ...qualityKey(e) },
+      NOW,
+    );
+}
+
+/** What `llm-canary export` reads from D1 for the route: its own SQL, all pages. */
+async function exported() {
+  const filter = { routeId: route.id };
+  const all = async (sql: string) =>
+    (await env.DB.prepare(sql).all<Record<string, unknown>>()).results;
+  const events: OutcomeEvent[] = [];
+  let cursor: { ts: number; id: string } | null = null;
+  for (;;) {
+    const rows = await all(outcomePageSql(filter, cursor));
+    events.push(...rows.map(rowToEvent));
+    if (rows.length < 2000) break;
+    cursor = { ts: Number(rows.at(-1)!.ts), id: String(rows.at(-1)!.request_id) };
+  }
+  const quality = [];
+  for (const source of QUALITY_SOURCE_NAMES) {
+    let after = 0;
+    for (;;) {
+      const rows = await all(qualityPageSql(filter, source, after));
+      quality.push(...rows.map((r) => rowToQuality(r, source)));
+      if (rows.length < 2000) break;
+      after = Number(rows.at(-1)!.row_id);
+    }
+  }
+  return { events, quality };
+}
+
+describe("ingest and export → replay with quality scores", () => {
+  beforeEach(resetStorage);
+
+  async function bothPathsWithQuality(canaryToxic: number) {
+    const sent = events(21);
+    await ingest(sent);
+    await storeQuality(sent, canaryToxic);
+    const stored = await readStep(drizzle(env.DB), route, NOW);
+    const cron = decide({ route, now: NOW, window: stored });
+
+    const exp = await exported();
+    const replayer = new Replayer(route);
+    for (const e of exp.events) replayer.ingest(e);
+    for (const q of exp.quality) replayer.ingest(qualityEvent(q));
+    const offline = replayer.tick(NOW);
+    return { sent, exp, stored, replayed: replayer.rollup.window(T0, NOW), cron, offline };
+  }
+
+  it("exports every request and every score, and judges them as the cron does", async () => {
+    const r = await bothPathsWithQuality(0.08);
+    expect(r.exp.events.length).toBe(r.sent.length);
+    expect(r.exp.quality.filter((q) => q.source === "evaluation").length).toBe(r.sent.length);
+    expect(r.exp.quality.filter((q) => q.source === "feedback").length).toBe(r.sent.length / 5);
+    const all = r.stored.slices.find((s) => s.dim === "all")!;
+    expect(all.canary.metrics[QUALITY_METRICS.toxicity]?.n).toBeGreaterThan(0);
+    expect(all.stable.metrics[QUALITY_METRICS.feedbackPositive]?.n).toBeGreaterThan(0);
+    expect(canonical(r.stored)).toEqual(canonical(r.replayed));
+    expect(r.cron.verdicts).toEqual(r.offline.verdicts);
+    expect(r.cron.action).toBe(r.offline.action);
+    expect(r.cron.reasons).toEqual(r.offline.reasons);
+    // The quality gate decides it: a toxic canary is rolled back on both paths.
+    expect(r.cron.action).toBe("rollback");
+    expect(r.cron.reasons.join(" ")).toContain("toxicity");
+  });
+
+  it("is not vacuous: without the toxic canary neither path rolls back", async () => {
+    const r = await bothPathsWithQuality(0.01);
+    expect(r.cron.action).toBe(r.offline.action);
+    expect(r.cron.action).not.toBe("rollback");
   });
 });

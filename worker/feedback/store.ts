@@ -5,7 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import { feedback } from "../../contracts/db/schema";
-import { QUALITY_METRICS } from "../../contracts/quality";
+import { FEEDBACK_POSITIVE_SQL, QUALITY_METRICS } from "../../contracts/quality";
 import { addQualityRollups, type Db } from "../eval/rollup";
 
 export type FeedbackRow = Omit<typeof feedback.$inferSelect, "feedbackBatch" | "createdAt">;
@@ -24,7 +24,7 @@ export async function storeFeedback(db: Db, row: FeedbackRow, now: number): Prom
       batchColumn: feedback.feedbackBatch,
       batchId,
       metric: sql`${QUALITY_METRICS.feedbackPositive}`,
-      value: sql`CASE WHEN score > 0 THEN 1 ELSE 0 END`,
+      value: sql.raw(FEEDBACK_POSITIVE_SQL),
     }),
   ]);
   return inserted.length > 0;
