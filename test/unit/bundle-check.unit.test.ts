@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { BUDGET, budgetProblems, zodLocales } from "../../scripts/bundle-check.mjs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BUDGET, budgetProblems, readBundle, zodLocales } from "../../scripts/bundle-check.mjs";
 
 describe("bundle budget", () => {
   it("reads zod locales from a source map's sources and from esbuild path comments", () => {
@@ -34,5 +37,21 @@ describe("bundle budget", () => {
     expect(problems[0]).toContain('import * as z from "zod"');
     expect(problems[1]).toBe("the bundle is 1232.3 KiB, over its budget of 720.0 KiB");
     expect(problems[2]).toBe("the bundle is 236.9 KiB gzip, over its budget of 172.0 KiB");
+  });
+
+  it("reads the locales from the source map and refuses a bundle without one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "llm-canary-bundle-"));
+    try {
+      await writeFile(join(dir, "index.js"), "minified();");
+      await expect(readBundle(dir)).rejects.toThrow(/no source map next to index.js/);
+      const sources = [
+        "../node_modules/zod/v4/locales/en.js",
+        "../node_modules/zod/v4/locales/de.js",
+      ];
+      await writeFile(join(dir, "index.js.map"), JSON.stringify({ sources }));
+      expect(await readBundle(dir)).toMatchObject({ bytes: 11, locales: ["de", "en"] });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
