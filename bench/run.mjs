@@ -167,6 +167,16 @@ async function main() {
       name: "router-nolog",
     });
     stops.push(nolog.stop);
+    const apart = await startRouter({
+      root: ROOT,
+      bundle,
+      origins,
+      logging: true,
+      consumer: false,
+      cpus: SUT_CPUS,
+      name: "router-apart",
+    });
+    stops.push(apart.stop);
     const bare = await startBare({ root: ROOT, origins, cpus: SUT_CPUS });
     stops.push(bare.stop);
     const portkey = args["no-portkey"]
@@ -190,6 +200,7 @@ async function main() {
       { name: "bare", url: bare.url + PATH, body, pid: bare.pid },
       { name: "router", url: router.url + PATH, body, pid: router.pid },
       { name: "router-nolog", url: nolog.url + PATH, body, pid: nolog.pid },
+      { name: "router-apart", url: apart.url + PATH, body, pid: apart.pid },
     ];
     if (!("error" in portkey))
       targets.push({
@@ -222,6 +233,8 @@ async function main() {
             bareMinusDirectP50: diff(results, "bare", "direct", "p50"),
             loggingP50: diff(results, "router", "router-nolog", "p50"),
             loggingP99: diff(results, "router", "router-nolog", "p99"),
+            apartMinusBareP50: diff(results, "router-apart", "bare", "p50"),
+            apartMinusBareP99: diff(results, "router-apart", "bare", "p99"),
             ...(results.portkey
               ? { portkeyMinusDirectP50: diff(results, "portkey", "direct", "p50") }
               : {}),
@@ -237,7 +250,7 @@ async function main() {
         const derived = {};
         for (const c of [16, 64]) {
           const res = await rounds(
-            targets.filter((t) => t.name !== "router-nolog"),
+            targets.filter((t) => t.name !== "router-nolog" && t.name !== "router-apart"),
             c,
             { ...runOpts, rounds: CFG.tputRounds },
           );
@@ -360,6 +373,7 @@ async function main() {
             results: await ingest({
               mf: w.mf,
               harnessUrl: h.url,
+              harnessPid: h.pid,
               traffic: syntheticOutcomes,
               batches: CFG.ingestBatches,
               concurrency: [1, 4],

@@ -119,8 +119,11 @@ export function routingConfig(o) {
  * The router in workerd: the deploy bundle, wrangler.toml's bindings, local
  * KV holding the config, D1 with the migrations applied.
  * @param {{ root: string, bundle: string, origins: Origins, logging: boolean,
- *   cpus: string | null, name: string, options?: Record<string, unknown> }} o
- *   `options`: more Miniflare worker options (e.g. an inspector port)
+ *   consumer?: boolean, cpus: string | null, name: string, options?: Record<string, unknown> }} o
+ *   `consumer: false`: the queues keep their producers but this process runs no
+ *   consumer, as on the platform, where the consumer is an invocation of its own
+ *   (its cost is measured apart, by the ingest suite); `options`: more Miniflare
+ *   worker options (e.g. an inspector port)
  */
 export async function startRouter(o) {
   const base = await projectWorkerOptions(o.root);
@@ -136,6 +139,7 @@ export async function startRouter(o) {
         CANARY_API_KEY: "sk-bench-canary",
         ...(o.logging ? {} : { OUTCOME_LOGGING: "off" }),
       },
+      ...(o.consumer === false ? { queueConsumers: {} } : {}),
       ...o.options,
     },
   });

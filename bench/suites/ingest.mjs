@@ -7,13 +7,17 @@
  * would deliver them. Each batch's events span 2 seconds (the consumer's
  * max_batch_timeout), consecutive batches consecutive spans. Then the same
  * consumer in an isolate of its own with batches built there (no dispatch
- * across processes), and the cost of Miniflare's dispatch of one batch.
+ * across processes), with the CPU time of that isolate's workerd process per
+ * event (the consumer's own cost, which the platform bills as an invocation
+ * apart from the requests'; local D1 runs in the same process here), and the
+ * cost of Miniflare's dispatch of one batch.
  */
 import { postJson } from "../lib/post.mjs";
+import { cpuSeconds } from "../lib/procs.mjs";
 import { spread } from "../lib/stats.mjs";
 
 /**
- * @param {{ mf: import("miniflare").Miniflare, harnessUrl: string,
+ * @param {{ mf: import("miniflare").Miniflare, harnessUrl: string, harnessPid: number | null,
  *   traffic: typeof import("../workers/traffic").syntheticOutcomes,
  *   batches: number, concurrency: number[], rounds: number, log: (s: string) => void }} o
  */
@@ -95,7 +99,10 @@ export async function ingest(o) {
   // Up to 20 batches per request, so no request runs for long; the time is
   // the consumer's, measured inside the Worker, summed over the requests.
   const PER_REQUEST = 20;
+  /** @type {number[]} */
+  const cpuPerEvent = [];
   for (let r = 0; r < o.rounds; r++) {
+    const cpu0 = o.harnessPid !== null ? cpuSeconds(o.harnessPid) : NaN;
     let ms = 0;
     let events = 0;
     for (let done = 0; done < o.batches; done += PER_REQUEST) {
@@ -112,6 +119,8 @@ export async function ingest(o) {
       events += body.events;
     }
     isolated.push(events / (ms / 1000));
+    if (o.harnessPid !== null)
+      cpuPerEvent.push(((cpuSeconds(o.harnessPid) - cpu0) / events) * 1000);
     o.log(
       `    in the consumer's own isolate, round ${r + 1}/${o.rounds}: ${isolated.at(-1)?.toFixed(0)} events/s`,
     );
@@ -130,7 +139,12 @@ export async function ingest(o) {
     Number((await db.prepare(`SELECT count(*) AS n FROM ${table}`).first())?.n ?? 0);
   return {
     byConcurrency: out,
-    inIsolate: { eventsPerSecond: spread(isolated), batches: o.batches, rounds: o.rounds },
+    inIsolate: {
+      eventsPerSecond: spread(isolated),
+      ...(cpuPerEvent.length > 0 ? { cpuMsPerEvent: spread(cpuPerEvent) } : {}),
+      batches: o.batches,
+      rounds: o.rounds,
+    },
     oneRowCommitMs: spread(commits),
     dispatchMsPerBatch: spread(dispatch),
     batchSize: 100,
