@@ -1,18 +1,7 @@
 /** The dashboard client's formatting helpers (pure; the browser script uses them as is). */
 import { describe, expect, it } from "vitest";
 import type { VerdictView } from "../../contracts/admin-api";
-import {
-  decisionStatus,
-  describeMatch,
-  effectText,
-  fmt,
-  pathFor,
-  pct,
-  sig,
-  stamp,
-  time,
-  unitCaption,
-} from "../../worker/dashboard/client/format";
+import * as format from "../../worker/dashboard/client/format";
 
 function verdict(effect: VerdictView["effect"], stat?: string): VerdictView {
   return {
@@ -28,74 +17,75 @@ function verdict(effect: VerdictView["effect"], stat?: string): VerdictView {
 
 describe("dashboard format", () => {
   it("formats weights and significant digits", () => {
-    expect(pct(12.5)).toBe("12.5%");
-    expect(pct(1 / 3)).toBe("0.33%");
-    expect(sig(0.012345)).toBe("0.0123");
-    expect(sig(1234.6)).toBe("1235");
+    expect(format.pct(12.5)).toBe("12.5%");
+    expect(format.pct(1 / 3)).toBe("0.33%");
+    expect(format.sig(0.012345)).toBe("0.0123");
+    expect(format.sig(1234.6)).toBe("1235");
   });
 
   it("formats values in their units, and missing ones as ?", () => {
-    expect(fmt(1234, "ms")).toBe("1.23 s");
-    expect(fmt(250, "ms")).toBe("250 ms");
-    expect(fmt(0.012, "ratio")).toBe("1.2%");
-    expect(fmt(41.6, "requests")).toBe("42");
-    expect(fmt(0.8766, "score")).toBe("0.877");
+    expect(format.fmt(1234, "ms")).toBe("1.23 s");
+    expect(format.fmt(250, "ms")).toBe("250 ms");
+    expect(format.fmt(0.012, "ratio")).toBe("1.2%");
+    expect(format.fmt(41.6, "requests")).toBe("42");
+    expect(format.fmt(0.8766, "score")).toBe("0.877");
     for (const missing of [null, undefined, Number.NaN, Number.POSITIVE_INFINITY])
-      expect(fmt(missing, "ms")).toBe("?");
-    expect(unitCaption("ms")).toBe(" (ms)");
-    expect(unitCaption("requests")).toBe(" per bucket");
-    expect(unitCaption("score")).toBe(" (mean)");
+      expect(format.fmt(missing, "ms")).toBe("?");
+    expect(format.unitCaption("ms")).toBe(" (ms)");
+    expect(format.unitCaption("requests")).toBe(" per bucket");
+    expect(format.unitCaption("score")).toBe(" (mean)");
   });
 
   it("formats times in UTC", () => {
     const t = Date.UTC(2026, 0, 2, 3, 4, 5);
-    expect(time(t)).toBe("03:04");
-    expect(stamp(t)).toBe("2026-01-02 03:04:05Z");
+    expect(format.time(t)).toBe("03:04");
+    expect(format.stamp(t)).toBe("2026-01-02 03:04:05Z");
   });
 
   it("describes segment matches", () => {
-    expect(describeMatch({})).toBe("(everything)");
-    expect(describeMatch(undefined)).toBe("(everything)");
-    expect(describeMatch({ countries: ["DE", "FR"], headers: { "x-tier": ["gold"] } })).toBe(
+    expect(format.describeMatch({})).toBe("(everything)");
+    expect(format.describeMatch(undefined)).toBe("(everything)");
+    expect(format.describeMatch({ countries: ["DE", "FR"], headers: { "x-tier": ["gold"] } })).toBe(
       "countries=DE,FR headers.x-tier=gold",
     );
-    expect(describeMatch({ headers: { "x-tier": "gold" }, sampled: true })).toBe(
+    expect(format.describeMatch({ headers: { "x-tier": "gold" }, sampled: true })).toBe(
       "headers.x-tier=gold sampled=true",
     );
   });
 
   it("reads effects as percent changes, percentage points or signed values", () => {
-    expect(effectText(verdict({ kind: "ratio", estimate: 1.3, lower: 1.1, upper: 1.5 }))).toEqual([
-      "+30.0%",
-      "[+10.0%, +50.0%]",
-    ]);
+    expect(
+      format.effectText(verdict({ kind: "ratio", estimate: 1.3, lower: 1.1, upper: 1.5 })),
+    ).toEqual(["+30.0%", "[+10.0%, +50.0%]"]);
     const rate = verdict(
       { kind: "difference", estimate: 0.02, lower: -0.001, upper: null },
       "rate",
     );
-    expect(effectText(rate)).toEqual(["+2.00 pp", "[-0.10 pp, ?]"]);
+    expect(format.effectText(rate)).toEqual(["+2.00 pp", "[-0.10 pp, ?]"]);
     expect(
-      effectText(verdict({ kind: "difference", estimate: -0.5, lower: -1, upper: 0 })),
+      format.effectText(verdict({ kind: "difference", estimate: -0.5, lower: -1, upper: 0 })),
     ).toEqual(["-0.5", "[-1, 0]"]);
     expect(
-      effectText(verdict({ kind: "ratio", estimate: null, lower: null, upper: null })),
+      format.effectText(verdict({ kind: "ratio", estimate: null, lower: null, upper: null })),
     ).toEqual(["–", ""]);
   });
 
   it("says whether a decision was written", () => {
-    expect(decisionStatus({ dryRun: true, applied: false, changed: true })).toBe("dry run");
-    expect(decisionStatus({ dryRun: false, applied: true, changed: true })).toBe("applied");
-    expect(decisionStatus({ dryRun: false, applied: false, changed: true })).toBe("not applied");
-    expect(decisionStatus({ dryRun: false, applied: false, changed: false })).toBe("");
+    expect(format.decisionStatus({ dryRun: true, applied: false, changed: true })).toBe("dry run");
+    expect(format.decisionStatus({ dryRun: false, applied: true, changed: true })).toBe("applied");
+    expect(format.decisionStatus({ dryRun: false, applied: false, changed: true })).toBe(
+      "not applied",
+    );
+    expect(format.decisionStatus({ dryRun: false, applied: false, changed: false })).toBe("");
   });
 
   it("draws chart paths, a single point as a tick", () => {
     const x = (t: number) => t * 10;
     const y = (v: number) => 100 - v;
-    expect(pathFor([], x, y)).toBe("");
-    expect(pathFor([{ t: 1, v: 50 }], x, y)).toBe("M6.0 50.0H14.0");
+    expect(format.pathFor([], x, y)).toBe("");
+    expect(format.pathFor([{ t: 1, v: 50 }], x, y)).toBe("M6.0 50.0H14.0");
     expect(
-      pathFor(
+      format.pathFor(
         [
           { t: 1, v: 50 },
           { t: 2, v: 25 },
