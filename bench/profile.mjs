@@ -77,7 +77,7 @@ async function main() {
   const port = 9300 + Math.floor(Math.random() * 600);
   const w = await startRouter({
     root: ROOT,
-    bundle: await buildRouter(ROOT, join(work, "bundle")),
+    bundle: await buildRouter(ROOT, join(work, "bundle"), { minify: false }),
     origins,
     logging: args.log,
     cpus: null,

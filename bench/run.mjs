@@ -6,7 +6,7 @@
  * summary into bench/README.md. `-- --quick` is a smoke run (fewer, shorter
  * rounds, small analyzer sizes) written to a temp directory instead.
  *
- *   npm run bench [-- --quick] [--only latency,throughput,slow,streaming,cpu,ingest,analyzer]
+ *   npm run bench [-- --quick] [--only latency,throughput,slow,streaming,relay,cpu,ingest,analyzer]
  *                 [--no-pin] [--no-portkey]
  *   npm run bench -- --report bench/results/<date>.json   (summary and README again, no measuring)
  */
@@ -22,6 +22,7 @@ import { markdown } from "./lib/report.mjs";
 import { paired } from "./lib/stats.mjs";
 import {
   MODEL,
+  OPEN_MODEL,
   SLOW_HEADER,
   SLOW_MODEL,
   STREAM,
@@ -36,6 +37,7 @@ import { haveWrk } from "./lib/wrk.mjs";
 import { analyzer, dbName } from "./suites/analyzer.mjs";
 import { cpuPerRequest, rounds } from "./suites/http.mjs";
 import { ingest } from "./suites/ingest.mjs";
+import { relays } from "./suites/relays.mjs";
 import { streaming } from "./suites/streaming.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -99,6 +101,15 @@ const streamBody = JSON.stringify({
   stream: true,
   messages: [{ role: "user", content: "Stream please" }],
 });
+const openBody = JSON.stringify({
+  model: OPEN_MODEL,
+  messages: [{ role: "user", content: "Say hello" }],
+});
+const openStreamBody = JSON.stringify({
+  model: OPEN_MODEL,
+  stream: true,
+  messages: [{ role: "user", content: "Stream please" }],
+});
 const PATH = "/v1/chat/completions";
 
 /**
@@ -144,7 +155,11 @@ async function main() {
   try {
     log(`llm-canary bench (${QUICK ? "quick" : "full"}), work dir ${work}`);
     const bundle = await buildRouter(ROOT, join(work, "bundle"));
-    const { harness, traffic } = await buildHarness(ROOT, join(work, "harness"));
+    const {
+      harness,
+      traffic,
+      relays: relaysWorker,
+    } = await buildHarness(ROOT, join(work, "harness"));
     log(`built the router bundle (wrangler deploy --dry-run) and the analyzer harness`);
 
     const origins = await startOrigins(ROOT, LOAD_CPUS);
@@ -179,6 +194,8 @@ async function main() {
     stops.push(apart.stop);
     const bare = await startBare({ root: ROOT, origins, cpus: SUT_CPUS });
     stops.push(bare.stop);
+    const bareSend = await startBare({ root: ROOT, origins, cpus: SUT_CPUS, send: true });
+    stops.push(bareSend.stop);
     const portkey = args["no-portkey"]
       ? { error: "skipped (--no-portkey)" }
       : await startPortkey({ root: ROOT, cpus: SUT_CPUS, log });
@@ -201,6 +218,8 @@ async function main() {
       { name: "router", url: router.url + PATH, body, pid: router.pid },
       { name: "router-nolog", url: nolog.url + PATH, body, pid: nolog.pid },
       { name: "router-apart", url: apart.url + PATH, body, pid: apart.pid },
+      // The consumer apart too, on a route whose releases carry no origin key (the native relay).
+      { name: "router-open", url: apart.url + PATH, body: openBody, pid: apart.pid },
     ];
     if (!("error" in portkey))
       targets.push({
@@ -235,6 +254,8 @@ async function main() {
             loggingP99: diff(results, "router", "router-nolog", "p99"),
             apartMinusBareP50: diff(results, "router-apart", "bare", "p50"),
             apartMinusBareP99: diff(results, "router-apart", "bare", "p99"),
+            openMinusBareP50: diff(results, "router-open", "bare", "p50"),
+            openMinusBareP99: diff(results, "router-open", "bare", "p99"),
             ...(results.portkey
               ? { portkeyMinusDirectP50: diff(results, "portkey", "direct", "p50") }
               : {}),
@@ -250,7 +271,7 @@ async function main() {
         const derived = {};
         for (const c of [16, 64]) {
           const res = await rounds(
-            targets.filter((t) => t.name !== "router-nolog" && t.name !== "router-apart"),
+            targets.filter((t) => t.name !== "router-nolog"),
             c,
             { ...runOpts, rounds: CFG.tputRounds },
           );
@@ -258,7 +279,15 @@ async function main() {
           derived[String(c)] = {
             routerOverBare: diff(res, "router", "bare", "rps"),
             routerOverDirect: diff(res, "router", "direct", "rps"),
-            ...(res.portkey ? { routerOverPortkey: diff(res, "router", "portkey", "rps") } : {}),
+            apartOverBare: diff(res, "router-apart", "bare", "rps"),
+            openOverBare: diff(res, "router-open", "bare", "rps"),
+            ...(res.portkey
+              ? {
+                  routerOverPortkey: diff(res, "router", "portkey", "rps"),
+                  apartOverPortkey: diff(res, "router-apart", "portkey", "rps"),
+                  openOverPortkey: diff(res, "router-open", "portkey", "rps"),
+                }
+              : {}),
           };
         }
         return { results, derived };
@@ -298,6 +327,8 @@ async function main() {
               { name: "bare", url: bare.url + PATH, body: streamBody },
               { name: "router", url: router.url + PATH, body: streamBody },
               { name: "router-nolog", url: nolog.url + PATH, body: streamBody },
+              { name: "router-apart", url: apart.url + PATH, body: streamBody },
+              { name: "router-open", url: apart.url + PATH, body: openStreamBody },
             ],
             {
               counts: CFG.streamCounts,
@@ -326,17 +357,69 @@ async function main() {
               r.direct.gapP99.rounds,
               (x, y) => x - y,
             ),
+            // Issue 15's targets, against the bare Worker: the router as on the platform
+            // (consumer apart), with an origin key (scrubbing relay) and without (native relay).
+            overBare: Object.fromEntries(
+              ["router-apart", "router-open"].map((name) => [
+                name,
+                {
+                  ttft: paired(r[name].ttftP50.rounds, r.bare.ttftP50.rounds, (x, y) => x - y),
+                  gap: paired(r[name].gapP99.rounds, r.bare.gapP99.rounds, (x, y) => x - y),
+                  mergedOverBare: r[name].mergedLate - r.bare.mergedLate,
+                  frames: r[name].framesExpected,
+                },
+              ]),
+            ),
             router: r.router,
             nolog: r["router-nolog"],
+            bare: r.bare,
             direct: r.direct,
           };
         return { results: res, derived };
       });
 
+    if (want("relay"))
+      suites.relay = await suite("relay designs: CPU per frame and gaps", async () => {
+        const { compatibilityDate, compatibilityFlags } = await projectWorkerOptions(ROOT);
+        const w = await startWorker({
+          name: "relays",
+          scriptPath: relaysWorker,
+          cpus: SUT_CPUS,
+          options: {
+            compatibilityDate,
+            compatibilityFlags,
+            bindings: { ORIGIN: origins.stable.url },
+          },
+        });
+        try {
+          const designs = /** @type {string[]} */ (
+            await (await fetch(`${w.url}/__designs`)).json()
+          );
+          return {
+            results: await relays({
+              url: w.url + PATH,
+              pid: w.pid,
+              body: streamBody,
+              designs,
+              counts: CFG.streamCounts,
+              rounds: CFG.streamRounds,
+              frames: STREAM.chunks,
+              intervalMs: STREAM.intervalMs,
+              log,
+            }),
+          };
+        } finally {
+          await w.stop();
+        }
+      });
+
     if (want("cpu"))
       suites.cpu = await suite("CPU per request in workerd (from /proc)", async () => ({
         results: await cpuPerRequest(
-          targets.filter((t) => t.pid),
+          [
+            ...targets.filter((t) => t.pid),
+            { name: "bare-send", url: bareSend.url + PATH, body, pid: bareSend.pid },
+          ],
           { ...runOpts, rounds: CFG.cpuRounds, settleMs: 3000 },
         ),
       }));

@@ -25,7 +25,9 @@ import { OUTPUT_MODES } from "./quality.mjs";
  * @property {number} retryAfterS Value of `Retry-After` on injected 429s.
  * @property {number} stallHeadersMs Hold the request this long before sending headers.
  * @property {number} [stallAfterChunks] Streams: after N content chunks stop sending, keep the socket.
+ *   JSON answers: half the body, then silence.
  * @property {number} [cutAfterChunks] Streams: after N content chunks destroy the socket (no [DONE]).
+ *   JSON answers: half the body, then the socket is destroyed.
  * @property {boolean} malformedSse Streams: emit one unparseable `data:` line midway.
  * @property {boolean} inbandError Streams: emit an error event midway, then end.
  * @property {boolean} echoHeaders Echo request headers (`sim.headers`, or `: headers` SSE comment).

@@ -133,6 +133,13 @@ export function sendJson(ex, status, body, headers = {}) {
     "content-length": Buffer.byteLength(text),
     ...headers,
   });
+  const b = ex.behaviour;
+  if (status === 200 && (b.cutAfterChunks !== undefined || b.stallAfterChunks !== undefined)) {
+    // Half the declared body, then a cut socket or silence.
+    ex.res.write(text.slice(0, Math.floor(text.length / 2)));
+    if (b.cutAfterChunks !== undefined) setTimeout(() => ex.req.socket.destroy(), 20);
+    return;
+  }
   ex.res.end(text);
 }
 

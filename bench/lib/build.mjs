@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * Bundles under test: the Worker exactly as `wrangler deploy` would upload
- * it (`--dry-run --outdir`), the analyzer harness Worker and the synthetic
- * traffic module (esbuild, like the CLI).
+ * it (`--dry-run --outdir`), the analyzer harness Worker, the relay designs
+ * Worker and the synthetic traffic module (esbuild, like the CLI).
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -14,12 +14,13 @@ const run = promisify(execFile);
 /**
  * @param {string} root
  * @param {string} outdir
+ * @param {{ minify?: boolean }} [o] `minify: false` keeps function names (for profiles)
  * @returns {Promise<string>} the bundle's entry file
  */
-export async function buildRouter(root, outdir) {
+export async function buildRouter(root, outdir, o = {}) {
   await run(
     join(root, "node_modules", ".bin", "wrangler"),
-    ["deploy", "--dry-run", "--outdir", outdir],
+    ["deploy", "--dry-run", "--outdir", outdir, ...(o.minify === false ? ["--no-minify"] : [])],
     {
       cwd: root,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
@@ -56,5 +57,16 @@ export async function buildHarness(root, outdir) {
     outfile: traffic,
     logLevel: "warning",
   });
-  return { harness, traffic };
+  const relays = join(outdir, "relays.mjs");
+  await build({
+    entryPoints: [join(root, "bench", "workers", "relays.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    outfile: relays,
+    logLevel: "warning",
+  });
+  return { harness, traffic, relays };
 }

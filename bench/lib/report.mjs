@@ -39,6 +39,32 @@ function addedMs(name, spread, limit, cause) {
   };
 }
 
+/**
+ * A row for a ratio with the goal "at least `goal`×".
+ * @param {string} name
+ * @param {{ median: number, min: number, max: number }} spread
+ * @param {number} goal
+ * @param {string} cause
+ * @returns {Row}
+ */
+function atLeast(name, spread, goal, cause) {
+  const met = spread.median >= goal;
+  return {
+    name,
+    measured: sp(spread, (v) => `${f(v)}×`),
+    goal: `≥ ${f(goal, goal % 1 === 0 ? 0 : 2)}×`,
+    met,
+    gap: met ? "" : `short by ${f(goal - spread.median)}×`,
+    cause,
+  };
+}
+
+/** The two routers issue 15's targets are read on (the consumer apart, as on the platform). */
+const PLATFORM_ROUTERS = [
+  { key: "apart", target: "router-apart", label: "router with an origin key (scrubbing relay)" },
+  { key: "open", target: "router-open", label: "router without an origin key (native relay)" },
+];
+
 /** @param {any} r results of run.mjs */
 export function targetRows(r) {
   /** @type {Row[]} */
@@ -110,6 +136,56 @@ export function targetRows(r) {
         apart,
       ),
     );
+  }
+  if (lat?.openMinusBareP50) {
+    const open =
+      "The consumer apart, on a route whose releases carry no origin key, so the answer takes the native relay; " +
+      "the rest of the router's work (config, body parse, assignment, outcome event, feedback token) is the same.";
+    add(
+      addedMs(
+        "Added latency p50 at c=1, router (consumer apart, no origin key) − bare Worker",
+        lat.openMinusBareP50,
+        0.3,
+        open,
+      ),
+    );
+    add(
+      addedMs(
+        "Added latency p99 at c=1, router (consumer apart, no origin key) − bare Worker",
+        lat.openMinusBareP99,
+        1,
+        open,
+      ),
+    );
+  }
+  const t16 = s.throughput?.derived?.["16"];
+  const cpuAll = s.cpu?.results;
+  for (const p of PLATFORM_ROUTERS) {
+    const over = t16?.[`${p.key}OverBare`];
+    if (!over) continue;
+    const own = cpuAll?.[p.target]?.median;
+    const bound =
+      own !== undefined && cpuAll?.bare
+        ? ` CPU per request in the same run: ${ms(own)} vs the bare Worker's ${ms(cpuAll.bare.median)}, which bounds the ratio at about ${f(cpuAll.bare.median / own)}× while both are CPU-bound on one core.`
+        : "";
+    add(
+      atLeast(
+        `Throughput at c=16, ${p.label} / bare Worker`,
+        over,
+        0.6,
+        `Zero origin delay: CPU-bound in workerd.${bound}`,
+      ),
+    );
+    const pk = t16?.[`${p.key}OverPortkey`];
+    if (pk)
+      add(
+        atLeast(
+          `Throughput at c=16, ${p.label} / Portkey gateway`,
+          pk,
+          3,
+          `Both CPU-bound on one core: the ratio is bounded by their CPU per request${cpuAll?.portkey && own !== undefined ? ` (Portkey ${ms(cpuAll.portkey.median)} vs ${ms(own)}: ${f(cpuAll.portkey.median / own)}×)` : ""}.`,
+        ),
+      );
   }
   for (const c of ["16", "64"]) {
     const t = s.throughput?.derived?.[c];
@@ -213,6 +289,36 @@ export function targetRows(r) {
           : "."),
     });
   }
+  for (const c of Object.keys(st ?? {})) {
+    const d = st[c];
+    for (const p of PLATFORM_ROUTERS) {
+      const o = d.overBare?.[p.target];
+      if (!o) continue;
+      const relay =
+        p.key === "open"
+          ? "The native relay: the client's bytes go through the runtime's pipe, and JavaScript reads a tee of them in slices every 100 ms (bench/README.md, relay designs); what remains is the router's per-request work and the tee."
+          : "The scrubbing relay: every chunk passes through JavaScript to mask the origin key before the client sees it, which costs the per-chunk read and enqueue the relay design table measures (the pull-only row is the floor of any JavaScript relay).";
+      if (c === "64") {
+        add(addedMs(`Streaming, 64 streams: gap p99, ${p.label} − bare Worker`, o.gap, 2, relay));
+        const allowed = Math.floor(o.frames * 0.01);
+        add({
+          name: `Streaming, 64 streams: frames merged late, ${p.label} − bare Worker`,
+          measured: `${o.mergedOverBare >= 0 ? "+" : ""}${o.mergedOverBare} of ${o.frames} frames`,
+          goal: `≤ +${allowed} (1% of frames)`,
+          met: o.mergedOverBare <= allowed,
+          gap: o.mergedOverBare <= allowed ? "" : `over by ${o.mergedOverBare - allowed} frames`,
+          cause: relay,
+        });
+      } else {
+        add(
+          addedMs(`Streaming, ${c} streams: TTFT p50, ${p.label} − bare Worker`, o.ttft, 10, relay),
+        );
+        add(
+          addedMs(`Streaming, ${c} streams: gap p99, ${p.label} − bare Worker`, o.gap, 10, relay),
+        );
+      }
+    }
+  }
   const cpu = s.cpu?.results;
   if (cpu?.router) {
     const own = cpu.router.median - (cpu.bare?.median ?? 0);
@@ -240,7 +346,26 @@ export function targetRows(r) {
       cause:
         `Routing itself (logging off − bare) costs ${ms((cpu["router-nolog"]?.median ?? NaN) - (cpu.bare?.median ?? 0))}; ` +
         `building and sending the outcome event (apart − logging off) ${ms(cpu["router-apart"].median - (cpu["router-nolog"]?.median ?? NaN))}, ` +
-        "which includes Miniflare's in-process queue broker storing each message (platform work on Cloudflare).",
+        "which includes Miniflare's in-process queue broker taking each message (platform work on Cloudflare)" +
+        (cpu["bare-send"]
+          ? `: the pass-through Worker sending one message of the same size per request costs ${ms(cpu["bare-send"].median - (cpu.bare?.median ?? NaN))} more than without, so the router's own share is about ${ms(own - (cpu["bare-send"].median - (cpu.bare?.median ?? NaN)))}.`
+          : "."),
+    });
+  }
+  if (cpu?.["router-open"]) {
+    const own = cpu["router-open"].median - (cpu.bare?.median ?? 0);
+    add({
+      name: "CPU per request in workerd, router with the consumer apart and no origin key − bare",
+      measured: `${ms(own)} (router-open ${ms(cpu["router-open"].median)}, bare ${ms(cpu.bare?.median)})`,
+      goal: "≤ 0.30 ms",
+      met: own <= 0.3,
+      gap: own <= 0.3 ? "" : `over by ${missedBy(own, 0.3, " ms")}`,
+      cause:
+        `Against router-apart (${ms(cpu["router-apart"]?.median)}), the native relay saves ${ms((cpu["router-apart"]?.median ?? NaN) - cpu["router-open"].median)} per request; ` +
+        "the rest is the router's own work before and after the origin call (see the latency rows and bench/profile.mjs)" +
+        (cpu["bare-send"]
+          ? `, and the local queue broker's ${ms(cpu["bare-send"].median - (cpu.bare?.median ?? NaN))} per message (bare-send − bare): without it, about ${ms(own - (cpu["bare-send"].median - (cpu.bare?.median ?? NaN)))}.`
+          : "."),
     });
   }
   const ing = s.ingest?.results;
@@ -367,6 +492,56 @@ export function markdown(r) {
   return lines.join("\n");
 }
 
+/**
+ * The relay designs of bench/workers/relays.ts: what each is and which of the
+ * relay's guarantees it keeps (error event on a cut or stall, key masking,
+ * inspection for the outcome); the client-gone abort is the runtime's
+ * cancellation in every design.
+ */
+const RELAY_DESIGNS = {
+  native: ["the origin body returned as is (the floor)", "none"],
+  "identity-pipe": [
+    "native pipe into an IdentityTransformStream with preventClose",
+    "error event (appendable); no masking, no inspection",
+  ],
+  "tee-only": ["identity-pipe + tee, the second branch drained, not parsed", "as identity-pipe"],
+  "tee-inspect": [
+    "identity-pipe + tee, the second branch inspected chunk by chunk",
+    "error event, inspection; no masking",
+  ],
+  "tee-slices": [
+    "as tee-inspect, reading at least 4 KiB per read (readAtLeast)",
+    "error event, inspection; no masking; the tee then waits for 4 KiB before either branch gets a byte",
+  ],
+  "production-open": [
+    "**production, no origin key** (`relay/native.ts`): identity-pipe + tee, inspected in slices every 100 ms after the first content, idle timer",
+    "all (nothing to mask: no key went upstream)",
+  ],
+  "production-keyed": [
+    "**production, origin key** (`relay/scrubbing.ts`): JavaScript pull source, highWaterMark 0, scrub + inspect per chunk, idle timer",
+    "all",
+  ],
+  "pull-only": [
+    "JavaScript pull source: read and enqueue, nothing else",
+    "none (floor of a JavaScript relay)",
+  ],
+  "pull-scrub": ["pull + key scrub", "masking"],
+  "pull-scrub-inspect": [
+    "pull + scrub + inspection (production-keyed without its timer)",
+    "masking, inspection, cut event",
+  ],
+  "pull-hwm4": ["as pull-scrub-inspect with highWaterMark 4", "as pull-scrub-inspect"],
+  transform: ["the same work in a TransformStream (pipeThrough)", "as pull-scrub-inspect"],
+  deferred: [
+    "pull + scrub per chunk, inspection batched by a 50 ms timer",
+    "as pull-scrub-inspect",
+  ],
+  "identity-js": [
+    "JavaScript reads and scrubs, writes into an IdentityTransformStream",
+    "as pull-scrub-inspect",
+  ],
+};
+
 /** @param {any} r */
 function details(r) {
   const s = r.suites ?? {};
@@ -442,6 +617,33 @@ function details(r) {
         `${v.framesReceived}/${v.framesExpected}`,
         String(v.lost),
         String(v.mergedLate),
+        String(v.failedStreams),
+      ]),
+    );
+  for (const [c, res] of Object.entries(s.relay?.results ?? {}))
+    table(
+      `Relay designs, ${c} concurrent streams of 64 frames 20 ms apart (one workerd, bench/workers/relays.ts)`,
+      [
+        "design",
+        "what it is",
+        "keeps",
+        "CPU µs per frame",
+        "over native",
+        "gap p99",
+        "over native",
+        "merged late",
+        "TTFT p50",
+        "failed",
+      ],
+      Object.entries(/** @type {any} */ (res)).map(([k, v]) => [
+        k,
+        .../** @type {Record<string, string[]>} */ (RELAY_DESIGNS[k] ?? ["–", "–"]),
+        sp(v.cpuUsPerFrame, (x) => f(x, 1)),
+        `+${f(v.cpuUsPerFrameOverNative.median, 1)}`,
+        sp(v.gapP99, ms),
+        signedMs(v.gapP99OverNative.median),
+        `${v.merged} of ${v.frames}`,
+        ms(v.ttftP50.median),
         String(v.failedStreams),
       ]),
     );

@@ -26,6 +26,8 @@ const run = promisify(execFile);
 export const STREAM = { chunks: 64, intervalMs: 20 };
 export const MODEL = "bench-model";
 export const SLOW_MODEL = "bench-slow";
+/** A model whose releases get no origin key: the router relays it natively (no masking needed). */
+export const OPEN_MODEL = "bench-open";
 /** Header the pass-through Worker reads to pick the 60 ms origin. */
 export const SLOW_HEADER = "x-bench-origin";
 
@@ -81,26 +83,27 @@ export async function startOrigins(root, cpus) {
 /** @typedef {Awaited<ReturnType<typeof startOrigins>>} Origins */
 
 /**
- * The routing config: both models split 95/5 between a stable and a canary
- * origin, as the Portkey config does.
+ * The routing config: every model split 95/5 between a stable and a canary
+ * origin, as the Portkey config does; `bench-open`'s releases carry no origin
+ * key (the router's native relay), the others do (its scrubbing relay).
  * @param {Origins} o
  */
 export function routingConfig(o) {
-  /** @param {string} id @param {string} model @param {string} stable @param {string} canary */
-  const route = (id, model, stable, canary) => ({
+  /** @param {string} id @param {string} model @param {string} stable @param {string} canary @param {boolean} [keys] */
+  const route = (id, model, stable, canary, keys = true) => ({
     id,
     models: [model],
     stable: {
       id: `${id}-stable`,
       originUrl: stable,
       model: "m-stable",
-      apiKeySecret: "STABLE_API_KEY",
+      ...(keys ? { apiKeySecret: "STABLE_API_KEY" } : {}),
     },
     canary: {
       id: `${id}-canary`,
       originUrl: canary,
       model: "m-canary",
-      apiKeySecret: "CANARY_API_KEY",
+      ...(keys ? { apiKeySecret: "CANARY_API_KEY" } : {}),
     },
     weight: 5,
     segments: [],
@@ -111,6 +114,7 @@ export function routingConfig(o) {
     routes: [
       route("bench", MODEL, o.stable.url, o.canary.url),
       route("bench-slow", SLOW_MODEL, o.slowStable.url, o.slowCanary.url),
+      route("bench-open", OPEN_MODEL, o.stable.url, o.canary.url, false),
     ],
   };
 }
@@ -150,20 +154,25 @@ export async function startRouter(o) {
 }
 
 /**
- * @param {{ root: string, origins: Origins, cpus: string | null }} o
+ * `send: true` ("bare-send"): the same pass-through Worker also sends one
+ * outcome-sized message per request to a local queue with no consumer, as
+ * router-apart does; its CPU over bare's is what Miniflare's local queue
+ * broker (platform work on Cloudflare) adds to every logging router here.
+ * @param {{ root: string, origins: Origins, cpus: string | null, send?: boolean }} o
  */
 export async function startBare(o) {
   // The router's compatibility date and flags, so runtime features (such as
   // nodejs_compat's AsyncLocalStorage) cost both the same.
   const { compatibilityDate, compatibilityFlags } = await projectWorkerOptions(o.root);
   return startWorker({
-    name: "bare",
+    name: o.send ? "bare-send" : "bare",
     scriptPath: join(o.root, "bench", "workers", "passthrough.mjs"),
     cpus: o.cpus,
     options: {
       compatibilityDate,
       compatibilityFlags,
       bindings: { ORIGIN: o.origins.stable.url, ORIGIN_SLOW: o.origins.slowStable.url },
+      ...(o.send ? { queueProducers: { SINK: { queueName: "bench-sink" } } } : {}),
     },
   });
 }

@@ -288,6 +288,23 @@ describe("attacks and bad input", () => {
       const res = await post(chatBody(), { headers: { ...client, "x-canary-user": `u-${i}` } });
       texts.push(JSON.stringify([...res.headers]) + (await res.text()));
     }
+    // Releases without origin keys (the native relay): the client's credentials never go upstream.
+    const open = uniqueTag("r19-open");
+    await putConfig(
+      simConfig(open, {
+        weight: 50,
+        originKeys: false,
+        canary: { echoHeaders: true },
+        stable: { echoHeaders: true },
+      }),
+    );
+    for (let i = 0; i < 10; i++) {
+      const res = await post(chatBody({ stream: i % 2 === 0 }), {
+        headers: { ...client, "x-canary-user": `o-${i}` },
+      });
+      texts.push(JSON.stringify([...res.headers]) + (await res.text()));
+    }
+    expect(JSON.stringify(await originRequests("stable", open))).not.toContain("authorization");
     for (const path of ["/admin/config", "/admin/history", "/admin/decisions", "/metrics"]) {
       const res = await adminFetch(path);
       texts.push(JSON.stringify([...res.headers]) + (await res.text()));
@@ -305,7 +322,7 @@ describe("attacks and bad input", () => {
     );
     const rows = await allD1Rows();
     expect(rows.length).toBeGreaterThan(80);
-    expect(texts).toHaveLength(55);
+    expect(texts).toHaveLength(65);
     expect(texts.filter((t) => found(t, secrets).length > 0)).toHaveLength(0);
     expect(logs.lines().filter((l) => found(l, secrets).length > 0)).toHaveLength(0);
     expect(rows.filter((r) => found(r.text, secrets).length > 0)).toHaveLength(0);

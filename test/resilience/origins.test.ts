@@ -138,11 +138,46 @@ describe("origins failing", () => {
     for (const r of canary) expect(r.abortedAt! - r.at).toBeLessThan(stallHeadersMs);
   });
 
+  it("row 5 (JSON): a non-streamed answer cut or stalled mid-body fails the client's body, 10 of 10 each, never a truncated 'complete' JSON, outcome cut or stall", async () => {
+    const ids: string[] = [];
+    for (const fault of ["cutAfterChunks", "stallAfterChunks"] as const) {
+      const tag = uniqueTag(`r5j-${fault}`);
+      await putConfig(
+        simConfig(tag, { canary: { [fault]: 0 }, settings: { streamIdleTimeoutMs: 300 } }),
+      );
+      const results = await pool(10, 10, async () => {
+        const res = await post(chatBody());
+        const body = await res.text().then(
+          (text) => ({ ok: true as const, text }),
+          () => ({ ok: false as const, text: "" }),
+        );
+        return { id: res.headers.get("x-request-id")!, status: res.status, body };
+      });
+      for (const r of results) {
+        expect(r.status).toBe(200);
+        // Either the read fails, or what arrived is not a whole JSON document.
+        if (r.body.ok) expect(() => JSON.parse(r.body.text)).toThrow();
+      }
+      ids.push(...results.map((r) => r.id));
+    }
+    const rows = await waitForOutcomes(ids);
+    expect(rows.filter((r) => r.error_class === "stream_cut")).toHaveLength(10);
+    expect(rows.filter((r) => r.error_class === "stream_stall")).toHaveLength(10);
+  });
+});
+
+// Rows 4-7 through both relays: with an origin key (the scrubbing relay) and
+// without one (the native relay, whose bytes no JavaScript touches).
+describe.each([
+  { relay: "scrubbing", originKeys: true },
+  { relay: "native", originKeys: false },
+])("streams through the $relay relay", ({ originKeys }) => {
   it("row 4: a stream stalled after its first chunk ends with an SSE error event within the 300 ms idle timeout plus 1 s, 10 of 10, no token duplicated, outcome cut", async () => {
     const tag = uniqueTag("r4");
     const streamIdleTimeoutMs = 300;
     await putConfig(
       simConfig(tag, {
+        originKeys,
         canary: { stallAfterChunks: 1, chunks: 8 },
         settings: { streamIdleTimeoutMs },
       }),
@@ -196,7 +231,7 @@ describe("origins failing", () => {
 
   it("row 5: 100 of 100 cut streams end with an error event, none with [DONE]", async () => {
     const tag = uniqueTag("r5");
-    await putConfig(simConfig(tag, { canary: { cutAfterChunks: 3, chunks: 8 } }));
+    await putConfig(simConfig(tag, { originKeys, canary: { cutAfterChunks: 3, chunks: 8 } }));
     const streams = await pool(100, 10, async () => {
       const res = await post(chatBody({ stream: true }));
       return { id: res.headers.get("x-request-id")!, text: await res.text() };
@@ -215,7 +250,7 @@ describe("origins failing", () => {
     const ids: string[] = [];
     for (const fault of ["malformedSse", "inbandError"] as const) {
       const tag = uniqueTag(`r6-${fault}`);
-      await putConfig(simConfig(tag, { canary: { [fault]: true, chunks: 8 } }));
+      await putConfig(simConfig(tag, { originKeys, canary: { [fault]: true, chunks: 8 } }));
       ids.push(
         ...(await pool(50, 10, async () => {
           const res = await post(chatBody({ stream: true }));
@@ -237,7 +272,7 @@ describe("origins failing", () => {
 
   it("row 7: when 10 of 10 clients disconnect mid-stream, each upstream request is aborted within 1 s and exactly one outcome is written", async () => {
     const tag = uniqueTag("r7");
-    await putConfig(simConfig(tag, { canary: { chunks: 60, chunkIntervalMs: 50 } }));
+    await putConfig(simConfig(tag, { originKeys, canary: { chunks: 60, chunkIntervalMs: 50 } }));
     // Through the runtime, as a client would: cancel the body after the first chunk.
     const cancelled = await pool(10, 10, async () => {
       const res = await post(chatBody({ stream: true }));

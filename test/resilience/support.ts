@@ -23,6 +23,8 @@ export interface SimConfigOptions {
   route?: Partial<RouteInput>;
   version?: number;
   evaluators?: RoutingConfigInput["evaluators"];
+  /** Whether the releases get origin keys (default true; false: the relay's native path). */
+  originKeys?: boolean;
 }
 
 /** One route (`gpt-test`) whose releases are the simulated origins, tagged for this test. */
@@ -35,8 +37,8 @@ export function simConfig(tag: string, o: SimConfigOptions = {}): RoutingConfigI
       {
         id: "chat",
         models: ["gpt-test"],
-        stable: simRelease("stable", tag, o.stable),
-        canary: simRelease("canary", tag, o.canary),
+        stable: simRelease("stable", tag, o.stable, { key: o.originKeys ?? true }),
+        canary: simRelease("canary", tag, o.canary, { key: o.originKeys ?? true }),
         weight: o.weight ?? 100,
         ...o.route,
       },

@@ -276,7 +276,7 @@ function respond(x: Exchange, a: Attempt, feedbackToken: string | null): Respons
     return new Response(null, { status: origin.status, headers });
   }
   const sse = (origin.headers.get("content-type") ?? "").includes("text/event-stream");
-  const relay = relayBody(origin.body, {
+  const relay = relayBody(origin.body, origin.headers, {
     sse,
     secrets: keys,
     idleTimeoutMs: config.settings.streamIdleTimeoutMs,

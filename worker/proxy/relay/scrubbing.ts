@@ -1,6 +1,7 @@
 /**
- * Relays an origin body to the client chunk by chunk, masking the origin keys
- * and inspecting the bytes as they pass. Nothing is buffered for the client:
+ * The relay for a request that carried an origin key: JavaScript passes the
+ * origin body to the client chunk by chunk, masking the keys and inspecting
+ * the bytes as they pass. Nothing is buffered for the client:
  * each pull reads one upstream chunk and enqueues it at once. Per chunk the
  * work is one read, the key scan, one enqueue and the inspector: no timer,
  * promise race or extra stream stage, as the relay runs on the isolate's one
@@ -12,61 +13,19 @@
  * `cancel()`, or when `clientGone` aborts. The runtime may also drop a
  * disconnected client's stream without either; then nothing pulls any more,
  * and after the idle timeout without a pull the relay ends as a client abort
- * (otherwise it would never end, and its outcome would be lost). `onEnd` is
- * called exactly once, whatever happens.
+ * (otherwise it would never end, and its outcome would be lost). `ended`
+ * settles exactly once, whatever happens.
  */
-import type { Inspection } from "./inspect";
-import { JsonInspector, SseInspector } from "./inspect";
-import { SecretScrubber } from "./scrub";
+import { JsonInspector, SseInspector } from "../inspect";
+import { SecretScrubber } from "../scrub";
+import { endEvent, ending, type Relay, type RelayEnd, type RelayOptions } from "./ending";
 
-export type RelayEnd = "completed" | "cut" | "stall" | "client_abort";
-
-export interface RelayResult {
-  end: RelayEnd;
-  inspection: Inspection;
-  endedAt: number;
-}
-
-export interface RelayOptions {
-  sse: boolean;
-  idleTimeoutMs: number;
-  abort: AbortController;
-  now: () => number;
-  /** Origin keys to mask in the relayed bytes (see `SecretScrubber`). */
-  secrets?: readonly string[];
-  /** Aborted when the client disconnects (the incoming request's signal). */
-  clientGone?: AbortSignal;
-}
-
-const encoder = new TextEncoder();
-
-export function sseErrorEvent(code: "stream_cut" | "stream_stall", message: string): Uint8Array {
-  const data = JSON.stringify({ type: "error", error: { message, type: "server_error", code } });
-  return encoder.encode(`event: error\ndata: ${data}\n\n`);
-}
-
-/**
- * @example
- * const { stream, ended } = relayBody(origin.body, { sse: true, secrets: [apiKey],
- *   idleTimeoutMs: 30_000, abort, now: Date.now, clientGone: request.signal });
- * ctx.waitUntil(ended.then(record));
- * return new Response(stream, { headers });
- */
-export interface Relay {
-  /** The bytes for the client. */
-  stream: ReadableStream<Uint8Array>;
-  /** Settles once, when the stream completed, was cut, stalled or the client left. */
-  ended: Promise<RelayResult>;
-}
-
-export function relayBody(body: ReadableStream<Uint8Array>, opts: RelayOptions): Relay {
-  let onEnd!: (result: RelayResult) => void;
-  const ended = new Promise<RelayResult>((resolve) => (onEnd = resolve));
+export function scrubbingRelay(body: ReadableStream<Uint8Array>, opts: RelayOptions): Relay {
   const reader = body.getReader();
   const scrubber = new SecretScrubber(opts.secrets ?? []);
   const sse = opts.sse ? new SseInspector() : null;
   const json = opts.sse ? null : new JsonInspector();
-  let finished = false;
+  const end = ending(opts.now, (endedAt) => (sse ? sse.end(endedAt) : json!.end()));
   // One timer per stream, re-armed only when it fires (never per chunk): it
   // ends a read that has waited the idle timeout (a stall), or a stream that
   // nothing has pulled for that long (a client the runtime dropped silently).
@@ -76,44 +35,31 @@ export function relayBody(body: ReadableStream<Uint8Array>, opts: RelayOptions):
   let timer: ReturnType<typeof setTimeout> | null = null;
   let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;
 
-  const finish = (end: RelayEnd): void => {
-    if (finished) return;
-    finished = true;
+  const finish = (how: RelayEnd): void => {
+    if (end.finished) return;
     if (timer !== null) clearTimeout(timer);
     timer = null;
-    const endedAt = opts.now();
-    // Read on first use: the closing turn stays short (the client's last bytes
-    // go out first), and nothing is parsed when no outcome is recorded.
-    let inspection: Inspection | null = null;
-    onEnd({
-      end,
-      endedAt,
-      get inspection() {
-        return (inspection ??= sse ? sse.end(endedAt) : json!.end());
-      },
-    });
+    end.finish(how);
   };
 
   const fail = (
     controller: ReadableStreamDefaultController<Uint8Array>,
-    end: "cut" | "stall",
+    how: "cut" | "stall",
   ): void => {
-    if (finished) return;
+    if (end.finished) return;
     opts.abort.abort();
     reader.cancel().catch(() => {});
     if (sse) {
-      const msg =
-        end === "stall" ? "The model stream stalled." : "The model stream was interrupted.";
-      controller.enqueue(sseErrorEvent(end === "stall" ? "stream_stall" : "stream_cut", msg));
+      controller.enqueue(endEvent(how));
       controller.close();
     } else {
-      controller.error(new Error(`upstream body ${end}`));
+      controller.error(new Error(`upstream body ${how}`));
     }
-    finish(end);
+    finish(how);
   };
 
   const abandon = (): void => {
-    if (finished) return;
+    if (end.finished) return;
     opts.abort.abort();
     reader.cancel().catch(() => {});
     finish("client_abort");
@@ -124,7 +70,7 @@ export function relayBody(body: ReadableStream<Uint8Array>, opts: RelayOptions):
   };
   function check(): void {
     timer = null;
-    if (finished) return;
+    if (end.finished) return;
     const now = opts.now();
     const due = (reading ? readSince : lastPull) + opts.idleTimeoutMs;
     if (now < due) return arm(due - now);
@@ -154,7 +100,7 @@ export function relayBody(body: ReadableStream<Uint8Array>, opts: RelayOptions):
       } finally {
         reading = false;
       }
-      if (finished) return;
+      if (end.finished) return;
       if (next.done) {
         pass(scrubber.flush(), controller);
         if (sse && !sse.result.completed) return fail(controller, "cut");
@@ -186,5 +132,5 @@ export function relayBody(body: ReadableStream<Uint8Array>, opts: RelayOptions):
     },
     { highWaterMark: 0 },
   );
-  return { stream, ended };
+  return { stream, ended: end.ended };
 }
