@@ -260,11 +260,10 @@ export function targetRows(r) {
       met: d.gap.median <= 2,
       gap: d.gap.median <= 2 ? "" : `over by ${missedBy(d.gap.median, 2, " ms")}`,
       cause:
-        "The relay is a JavaScript stream that reads, forwards and inspects every chunk (SSE and JSON parsing for the " +
-        "outcome and quality signals) on the isolate's one thread, where the queue consumer's D1 writes also run. " +
-        "It has to be JavaScript: it masks origin keys an origin echoes into the stream and ends a cut or stalled " +
-        "stream with an SSE error event. Every frame then costs JavaScript work on that one core, which a native " +
-        "pipe does not (see bench/README.md); " +
+        "This router's bench routes inject an origin key, so its answers take the scrubbing relay: a JavaScript " +
+        "stream that reads, masks and forwards every chunk on the isolate's one thread (where, in this process, the " +
+        "queue consumer's D1 writes also run). A route without an origin key takes the native relay (the " +
+        "router-open rows and the relay design table); " +
         `the bare Worker (a native pipe) adds ${signedMs(d.bareGap?.median)}, the router with logging off ${signedMs(d.nologGap?.median)}.`,
     });
     add({

@@ -16,6 +16,35 @@ const EMPTY = new Uint8Array(0);
 /** Keys shorter than this are not scrubbed: they would mask ordinary text. */
 export const MIN_SECRET_LENGTH = 8;
 
+interface Needles {
+  secrets: Uint8Array[];
+  /** Distinct first bytes of the secrets: the only places a key can start. */
+  starts: number[];
+}
+
+/**
+ * Encoded keys by key set: a deployment has a handful of keys, and every
+ * request that injects one would otherwise encode them again. Bounded, and
+ * emptied when full (keys rotate rarely).
+ */
+const NEEDLES = new Map<string, Needles>();
+const NEEDLES_MAX = 64;
+
+function needlesFor(keys: readonly string[]): Needles {
+  const id = keys.join("\n");
+  let n = NEEDLES.get(id);
+  if (!n) {
+    const encoder = new TextEncoder();
+    const secrets = [...new Set(keys)]
+      .filter((s) => s.length >= MIN_SECRET_LENGTH)
+      .map((s) => encoder.encode(s));
+    n = { secrets, starts: [...new Set(secrets.map((s) => s[0]!))] };
+    if (NEEDLES.size >= NEEDLES_MAX) NEEDLES.clear();
+    NEEDLES.set(id, n);
+  }
+  return n;
+}
+
 export class SecretScrubber {
   private readonly secrets: Uint8Array[];
   /** Distinct first bytes of the secrets: the only places a key can start. */
@@ -23,11 +52,9 @@ export class SecretScrubber {
   private held: Uint8Array = EMPTY;
 
   constructor(secrets: readonly string[]) {
-    const encoder = new TextEncoder();
-    this.secrets = [...new Set(secrets)]
-      .filter((s) => s.length >= MIN_SECRET_LENGTH)
-      .map((s) => encoder.encode(s));
-    this.starts = [...new Set(this.secrets.map((s) => s[0]!))];
+    const n = needlesFor(secrets);
+    this.secrets = n.secrets;
+    this.starts = n.starts;
   }
 
   /** Whether there is anything to scrub at all. */
