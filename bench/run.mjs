@@ -7,7 +7,7 @@
  * rounds, small analyzer sizes) written to a temp directory instead.
  *
  *   npm run bench [-- --quick] [--only latency,throughput,slow,streaming,relay,cpu,ingest,analyzer]
- *                 [--no-pin] [--no-portkey]
+ *                 [--no-pin] [--no-portkey] [--streams 64,256]
  *   npm run bench -- --report bench/results/<date>.json   (summary and README again, no measuring)
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -48,6 +48,7 @@ const { values: args } = parseArgs({
     "no-pin": { type: "boolean", default: false },
     "no-portkey": { type: "boolean", default: false },
     report: { type: "string" },
+    streams: { type: "string" },
   },
 });
 const QUICK = args.quick;
@@ -84,6 +85,9 @@ const CFG = QUICK
       check: 10_000,
       repeats: 15,
     };
+
+// `--streams 64,256`: the concurrent stream counts of the streaming and relay suites.
+if (args.streams) CFG.streamCounts = args.streams.split(",").map(Number);
 
 const log = (/** @type {string} */ s) => console.log(s);
 const pinning = !args["no-pin"] && canPin();

@@ -4,6 +4,7 @@
  * either arm (a regression confined to one country, a slow region, ...).
  */
 import type { Route } from "../../contracts/config";
+import type { WorldModel } from "./world";
 
 export interface ArmModel {
   /** Probability that a request fails (0..1). */
@@ -33,6 +34,8 @@ export interface Scenario {
   minutes: number;
   /** Stop early once the canary has served this many requests. */
   stopAfterCanaryRequests?: number;
+  /** Users, stickiness, propagation lag, a daily cycle and failover (`world.ts`); absent: independent requests. */
+  world?: WorldModel;
 }
 
 /** Stable release behaviour used by the default scenarios. */

@@ -10,9 +10,11 @@ import type { TimelineEntry } from "../replay/replay";
 import { Replayer } from "../replay/replay";
 import { ArmAccumulator, MINUTE_MS, PreparedMetrics } from "../replay/rollup";
 import { segmentFor, servesCanary } from "./assign";
-import { logNormal, mulberry32, pickCumulative } from "./prng";
+import { variantFor } from "../../contracts/assignment";
+import { logNormal, mulberry32, pickCumulative, type Random } from "./prng";
 import type { ArmModel, Scenario } from "./scenario";
 import { simulationRoute } from "./scenario";
+import { drawRequest, population, rateAt, userBuckets, type WorldRequest } from "./world";
 
 export interface SimEntry extends TimelineEntry {
   /** Canary requests served since the start, up to this decision. */
@@ -56,6 +58,7 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
     options.route ?? simulationRoute(start),
     options.policy ? { policy: options.policy } : {},
   );
+  if (sc.world) return simulateWorld(sc, seed, start, rand, replayer);
   const cumulative: number[] = [];
   let acc = 0;
   for (const c of sc.countries) cumulative.push((acc += c.share));
@@ -128,6 +131,18 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
       break;
     }
   }
+  return result(sc, seed, replayer, events, minute, canaryRequests, totalRequests);
+}
+
+function result(
+  sc: Scenario,
+  seed: number,
+  replayer: Replayer,
+  events: SimEntry[],
+  minutes: number,
+  canaryRequests: number,
+  totalRequests: number,
+): SimResult {
   // Holds are not kept: a day of minutes per seed adds up.
   replayer.timeline.length = 0;
   return {
@@ -135,9 +150,128 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
     scenario: sc.name,
     finalRoute: replayer.route,
     events,
-    minutes: minute,
+    minutes,
     canaryRequests,
     totalRequests,
     first: (action) => events.find((e) => e.action === action),
   };
+}
+
+/** Accumulators of one minute for one (segment, country, class). */
+interface Cell {
+  key: { segment: string | null; country: string; cohort: null; requestClass: string };
+  stable: ArmAccumulator;
+  canary: ArmAccumulator;
+}
+
+/**
+ * The realistic world (`world.ts`): each request drawn from a user, assigned
+ * by the user's sticky bucket against the route the edges have *now* (the
+ * previous one until `propagationMs` after a change), and recorded as the
+ * edge records it, failover included.
+ */
+function simulateWorld(
+  sc: Scenario,
+  seed: number,
+  start: number,
+  rand: Random,
+  replayer: Replayer,
+): SimResult {
+  const world = sc.world!;
+  const people = population(world, sc.countries, rand);
+  const buckets = userBuckets(people, replayer.route);
+  const shares: number[] = [];
+  let acc = 0;
+  for (const c of sc.countries) shares.push((acc += c.share));
+  const models = sc.countries.map((c) => ({
+    stable: { ...sc.stable, ...c.stable } as ArmModel,
+    canary: { ...sc.canary, ...c.canary } as ArmModel,
+  }));
+  const scratch = new PreparedMetrics();
+  const ok: Record<string, number> = {
+    requests: 1,
+    error: 0,
+    failover: 0,
+    rate_429: 0,
+    latency_ms: 0,
+  };
+  const fail: Record<string, number> = { requests: 1, error: 1, failover: 0, rate_429: 0 };
+  const failedOver: Record<string, number> = { requests: 1, error: 1, failover: 1, rate_429: 0 };
+  const events: SimEntry[] = [];
+  const req: WorldRequest = { user: -1, country: 0, stream: false, bucket: 0 };
+  let canaryRequests = 0;
+  let totalRequests = 0;
+  let previous = replayer.route;
+  let changedAt = -Infinity;
+  let minute = 0;
+  for (; minute < sc.minutes; minute++) {
+    const t0 = start + minute * MINUTE_MS;
+    const current = replayer.route;
+    // Per route the edges may be on, and per country and class: segment and weight.
+    const plans = [previous, current].map((route) =>
+      sc.countries.map((c) =>
+        (["chat", "stream"] as const).map((requestClass) => {
+          const { segment, weight } = segmentFor(route, { country: c.code, requestClass });
+          return { segment, weight: servesCanary(route) ? weight : 0 };
+        }),
+      ),
+    );
+    const cells = new Map<string, Cell>();
+    const cellFor = (segment: string | null, ci: number, requestClass: string): Cell => {
+      const id = `${segment ?? ""}|${ci}|${requestClass}`;
+      let cell = cells.get(id);
+      if (!cell) {
+        cell = {
+          key: { segment, country: sc.countries[ci]!.code, cohort: null, requestClass },
+          stable: new ArmAccumulator(),
+          canary: new ArmAccumulator(),
+        };
+        cells.set(id, cell);
+      }
+      return cell;
+    };
+    const n = rateAt(world, sc.requestsPerMinute, minute);
+    for (let i = 0; i < n; i++) {
+      const t = t0 + (i / n) * MINUTE_MS;
+      drawRequest(world, people, buckets, shares, rand, req);
+      const onPrevious = t < changedAt + world.propagationMs;
+      const plan = plans[onPrevious ? 0 : 1]![req.country]![req.stream ? 1 : 0]!;
+      const canary = variantFor(req.bucket, plan.weight) === "canary";
+      const model = models[req.country]!;
+      const arm = canary ? model.canary : model.stable;
+      const user = req.user;
+      const errorRate =
+        user < 0 ? arm.errorRate : Math.min(1, arm.errorRate * people.errors[user]!);
+      const failed = rand() < errorRate;
+      const median = arm.latencyMedianMs * (user < 0 ? 1 : people.latency[user]!);
+      ok.latency_ms = logNormal(rand, median, arm.latencySigma);
+      const metrics = failed ? (canary && world.failover ? failedOver : fail) : ok;
+      const cell = cellFor(plan.segment, req.country, req.stream ? "stream" : "chat");
+      (canary ? cell.canary : cell.stable).addPrepared(scratch.fill(metrics));
+      if (canary) canaryRequests += 1;
+    }
+    for (const cell of cells.values()) {
+      replayer.rollup.addAggregate(t0, cell.key, "stable", cell.stable);
+      replayer.rollup.addAggregate(t0, cell.key, "canary", cell.canary);
+    }
+    totalRequests += n;
+    const before = replayer.route;
+    const decision = replayer.tick(t0 + MINUTE_MS);
+    if (replayer.route !== before) {
+      previous = before;
+      changedAt = t0 + MINUTE_MS;
+    }
+    const entry = replayer.timeline[replayer.timeline.length - 1];
+    if (entry && (entry.changed || decision.notify)) events.push({ ...entry, canaryRequests });
+    const state = replayer.route.state;
+    if (state === "promoted" || state === "rolled_back") {
+      minute += 1;
+      break;
+    }
+    if (sc.stopAfterCanaryRequests !== undefined && canaryRequests >= sc.stopAfterCanaryRequests) {
+      minute += 1;
+      break;
+    }
+  }
+  return result(sc, seed, replayer, events, minute, canaryRequests, totalRequests);
 }

@@ -517,7 +517,7 @@ const RELAY_DESIGNS = {
     "all (nothing to mask: no key went upstream)",
   ],
   "production-keyed": [
-    "**production, origin key** (`relay/scrubbing.ts`): JavaScript pull source, highWaterMark 0, scrub + inspect per chunk, idle timer",
+    "**production, origin key** (`relay/scrubbing.ts`): JavaScript reads the origin with a BYOB reader (each read takes all that is buffered), scrubs and inspects, writes into an IdentityTransformStream; idle timer",
     "all",
   ],
   "pull-only": [
@@ -526,13 +526,17 @@ const RELAY_DESIGNS = {
   ],
   "pull-scrub": ["pull + key scrub", "masking"],
   "pull-scrub-inspect": [
-    "pull + scrub + inspection (production-keyed without its timer)",
+    "pull + scrub + inspection, chunk by chunk (the scrubbing relay before the BYOB design, without its timer)",
     "masking, inspection, cut event",
   ],
   "pull-hwm4": ["as pull-scrub-inspect with highWaterMark 4", "as pull-scrub-inspect"],
   transform: ["the same work in a TransformStream (pipeThrough)", "as pull-scrub-inspect"],
   deferred: [
     "pull + scrub per chunk, inspection batched by a 50 ms timer",
+    "as pull-scrub-inspect",
+  ],
+  "byob-pull": [
+    "BYOB reads of all that is buffered, scrubbed and inspected per slice, through a pull source",
     "as pull-scrub-inspect",
   ],
   "identity-js": [

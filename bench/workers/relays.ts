@@ -266,10 +266,69 @@ const teeOnly: Design = (body) => {
   return identity.readable as ReadableStream<Uint8Array>;
 };
 
+/**
+ * JavaScript reads the origin with a BYOB reader into one reused buffer, so a
+ * read takes every byte already buffered (one frame when the relay keeps up,
+ * several when it has fallen behind), scrubs and inspects that slice, and
+ * passes a copy on: `sink: "pull"` through a pull source, `"identity"` by one
+ * write into an IdentityTransformStream.
+ */
+function byobRelay(sink: "pull" | "identity"): Design {
+  // "identity" is what the production scrubbing relay does (without its guards).
+  return (body) => {
+    const reader = body.getReader({ mode: "byob" });
+    const scrub = new SecretScrubber(KEYS);
+    const sse = new SseInspector();
+    let buf = new Uint8Array(16 * 1024);
+    const next = async (): Promise<Uint8Array | null> => {
+      for (;;) {
+        const r = await reader.read(buf);
+        if (r.done) return null;
+        buf = new Uint8Array(r.value.buffer);
+        const out = scrub.push(r.value);
+        if (out.byteLength === 0) continue;
+        const copy = out === r.value ? out.slice() : out;
+        sse.push(copy, Date.now());
+        return copy;
+      }
+    };
+    const tail = (): Uint8Array[] => {
+      const rest = scrub.flush();
+      const parts = rest.byteLength > 0 ? [rest] : [];
+      if (!sse.end(Date.now()).completed) parts.push(sseErrorEvent("stream_cut", "cut"));
+      return parts;
+    };
+    if (sink === "pull")
+      return new ReadableStream<Uint8Array>(
+        {
+          async pull(c) {
+            const bytes = await next();
+            if (bytes) return c.enqueue(bytes);
+            for (const p of tail()) c.enqueue(p);
+            c.close();
+          },
+          cancel: () => reader.cancel(),
+        },
+        { highWaterMark: 0 },
+      );
+    const identity = new IdentityTransformStream();
+    void (async () => {
+      const w = identity.writable.getWriter();
+      for (let bytes = await next(); bytes; bytes = await next()) {
+        await w.ready;
+        void w.write(bytes);
+      }
+      for (const p of tail()) await w.write(p);
+      await w.close();
+    })().catch(() => {});
+    return identity.readable as ReadableStream<Uint8Array>;
+  };
+}
+
 const DESIGNS: Record<string, Design> = {
   /** The origin's body returned as is: the floor. */
   native: (body) => body,
-  /** The production relay (`relayBody`) for a request with an origin key: the scrubbing relay. */
+  /** The production relay (`relayBody`) for a request with an origin key: the scrubbing relay (BYOB reads, IdentityTransformStream). */
   "production-keyed": (body, abort) =>
     relayBody(body, SSE_HEADERS, {
       sse: true,
@@ -307,6 +366,8 @@ const DESIGNS: Record<string, Design> = {
   "tee-slices": teeSlices(4096),
   /** Native pipe + tee, the second branch drained every 100 ms, not inspected. */
   "tee-only": teeOnly,
+  /** BYOB reads of what is buffered, scrubbed and inspected per slice, through a pull source. */
+  "byob-pull": byobRelay("pull"),
   /** JavaScript reads and scrubs, writes into an IdentityTransformStream, inspects after. */
   "identity-js": identityJs,
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import reference from "../reference/murmur3.json";
-import { BUCKETS, bucketOf, variantFor } from "../../worker/routing/assign";
-import { murmur3 } from "../../worker/routing/hash";
+import { BUCKETS, bucketOf, variantFor } from "../../contracts/assignment";
+import { murmur3 } from "../../contracts/murmur3";
 
 describe("murmur3", () => {
   it.each(reference)("matches the reference for %j", ({ input, seed, hash }) => {

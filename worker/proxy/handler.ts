@@ -15,7 +15,7 @@ import { FEEDBACK_TOKEN_HEADER, issueFeedbackToken } from "../feedback/issue";
 import { feedbackKey } from "../feedback/route";
 import { emitOutcome, promptDigest } from "../outcome/emit";
 import { IDEMPOTENT_HEADER } from "../shadow/select";
-import { BUCKETS } from "../routing/assign";
+import { BUCKETS } from "../../contracts/assignment";
 import { promptText, requestFacts } from "../routing/from-request";
 import type { RequestFacts } from "../routing/facts";
 import { planRequest, type RoutePlan } from "../routing/plan";

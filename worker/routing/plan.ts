@@ -5,7 +5,7 @@
  */
 import type { Release, Route, RoutingConfig } from "../../contracts/config";
 import type { Variant } from "../../contracts/outcome";
-import { bucketOf, variantFor } from "./assign";
+import { bucketOf, variantFor } from "../../contracts/assignment";
 import type { RequestFacts } from "./facts";
 import { resolveWeight, selectRoute } from "./match";
 

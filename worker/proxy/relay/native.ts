@@ -148,11 +148,12 @@ export function nativeRelay(body: ReadableStream<Uint8Array>, opts: RelayOptions
         if (sse) {
           await writer.write(endEvent(how));
           await writer.close();
-        } else {
-          await writer.abort(new Error(`upstream body ${how}`));
+          await settle();
+          return finish(how);
         }
         await settle();
-        return finish(how);
+        finish(how);
+        return void (await writer.abort(new Error(`upstream body ${how}`)));
       }
       await settle();
       if (sse && !sse.result.completed) {

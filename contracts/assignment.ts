@@ -9,8 +9,8 @@
  *   at 5% leaves it at 10%;
  * - a new canary release id reshuffles who is exposed first.
  */
-import type { Variant } from "../../contracts/outcome";
-import { murmur3 } from "./hash";
+import type { Variant } from "./outcome";
+import { murmur3 } from "./murmur3";
 
 export const BUCKETS = 10_000;
 

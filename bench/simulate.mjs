@@ -1,0 +1,223 @@
+// @ts-check
+/**
+ * The analyzer on simulated traffic, many seeds per scenario, in the
+ * independent-request world and the realistic one (analyzer/sim/world.ts):
+ * how often each rollout is promoted, rolled back, stuck, held by a
+ * sample-ratio mismatch or has a segment excluded, and after how many canary
+ * requests. Seeds run in parallel worker threads. Writes
+ * bench/results/simulation-world-<date>.json and prints a Markdown table
+ * (docs/statistics.md, "The realistic world").
+ *
+ *   node bench/simulate.mjs [--seeds 200] [--only aa,errors] [--world realistic,independent] [--threads 2]
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { build } from "esbuild";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const RPM = 2000;
+
+/**
+ * The scenarios: canary changes against the baseline arm, what counts as a
+ * hit, and the canary-request budget after which a run stops.
+ * @type {Record<string, { canary: Record<string, number>, countries?: Array<Record<string, unknown>>,
+ *   heavy?: boolean, stopAfter?: number, hit: string }>}
+ */
+const SCENARIOS = {
+  aa: { canary: {}, hit: "promoted" },
+  "aa-heavy": { canary: {}, heavy: true, hit: "promoted" },
+  errors: { canary: { errorRate: 0.03 }, stopAfter: 2000, hit: "rollback" },
+  // p95 +30% with the median unchanged: log-sd from 0.5 to ln(1.3 · e^(1.645 · 0.5)) / 1.645.
+  "p95-tail": {
+    canary: { latencySigma: Math.log(1.3 * Math.exp(1.645 * 0.5)) / 1.645 },
+    stopAfter: 2000,
+    hit: "rollback",
+  },
+  "latency+10%": { canary: { latencyMedianMs: 880 }, hit: "not_rolled_back" },
+  "one-country-slow": {
+    canary: {},
+    countries: [
+      { code: "US", share: 40 },
+      { code: "DE", share: 25 },
+      { code: "IN", share: 25 },
+      { code: "BR", share: 10, canary: { latencyMedianMs: 1600 } },
+    ],
+    hit: "country_excluded",
+  },
+};
+
+/**
+ * One seed of one scenario.
+ * @param {any} sim the bundled analyzer/sim module
+ * @param {string} name
+ * @param {string} world
+ * @param {number} seed
+ */
+function runOne(sim, name, world, seed) {
+  const s = SCENARIOS[name];
+  if (!s) throw new Error(`unknown scenario ${name}`);
+  const w =
+    world === "realistic" ? (s.heavy ? sim.HEAVY_USERS_WORLD : sim.REALISTIC_WORLD) : undefined;
+  if (world === "independent" && s.heavy) return null;
+  const sc = sim.scenario(name, s.canary, {
+    requestsPerMinute: RPM,
+    ...(s.countries ? { countries: s.countries } : {}),
+    ...(s.stopAfter ? { stopAfterCanaryRequests: s.stopAfter } : {}),
+    ...(w ? { world: w } : {}),
+  });
+  const r = sim.simulate(sc, seed);
+  /** @type {Array<{ action: string, reasons: string[], canaryRequests: number }>} */
+  const events = r.events;
+  const rollback = events.find((e) => e.action === "rollback");
+  const exclusions = events.filter((e) => e.action === "exclude_segment");
+  const srm = events.some((e) => e.reasons.some((x) => x.includes("sample-ratio mismatch")));
+  const stuck = events.some((e) => e.action === "stuck");
+  const state = r.finalRoute.state;
+  const onlyBr =
+    exclusions.length > 0 &&
+    exclusions.every((e) => (e.reasons.at(-1) ?? "").startsWith("excluded exclude-country-BR;"));
+  const hit =
+    s.hit === "promoted"
+      ? state === "promoted" && !rollback
+      : s.hit === "rollback"
+        ? rollback !== undefined && rollback.canaryRequests <= (s.stopAfter ?? Infinity)
+        : s.hit === "not_rolled_back"
+          ? !rollback
+          : state === "promoted" && onlyBr && !rollback;
+  return {
+    hit,
+    state,
+    rollbackAt: rollback?.canaryRequests ?? null,
+    excluded: exclusions.length > 0,
+    srm,
+    stuck,
+    minutes: r.minutes,
+  };
+}
+
+/** @param {number[]} xs */
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? null : s[Math.floor(s.length / 2)];
+};
+
+async function main() {
+  const { values: args } = parseArgs({
+    options: {
+      seeds: { type: "string", default: "200" },
+      only: { type: "string" },
+      world: { type: "string", default: "realistic,independent" },
+      threads: { type: "string", default: String(Math.max(1, availableParallelism())) },
+    },
+  });
+  const seeds = Number(args.seeds);
+  const names = args.only ? args.only.split(",") : Object.keys(SCENARIOS);
+  const worlds = (args.world ?? "").split(",");
+  const work = await mkdtemp(join(tmpdir(), "llm-canary-sim-"));
+  const bundle = join(work, "sim.mjs");
+  await build({
+    stdin: {
+      contents: [
+        'export * from "./analyzer/sim/simulate";',
+        'export * from "./analyzer/sim/scenario";',
+        'export * from "./analyzer/sim/world";',
+      ].join("\n"),
+      resolveDir: ROOT,
+      loader: "ts",
+    },
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    outfile: bundle,
+    logLevel: "warning",
+  });
+  const threads = Math.max(1, Number(args.threads));
+  const jobs = names.flatMap((n) =>
+    worlds.map((w) => ({
+      name: n,
+      world: w,
+      seeds: Array.from({ length: seeds }, (_, i) => i + 1),
+    })),
+  );
+  const t0 = performance.now();
+  /** @type {Record<string, any>} */
+  const results = {};
+  for (const job of jobs) {
+    const parts = Array.from({ length: threads }, (_, k) =>
+      job.seeds.filter((_, i) => i % threads === k),
+    );
+    const runs = (
+      await Promise.all(
+        parts.map(
+          (part) =>
+            new Promise((resolve, reject) => {
+              const w = new Worker(fileURLToPath(import.meta.url), {
+                workerData: { bundle, name: job.name, world: job.world, seeds: part },
+              });
+              w.once("message", resolve);
+              w.once("error", reject);
+            }),
+        ),
+      )
+    )
+      .flat()
+      .filter(Boolean);
+    if (runs.length === 0) continue;
+    const n = runs.length;
+    const count = (/** @type {(r: any) => boolean} */ f) => runs.filter(f).length;
+    const at = runs.map((r) => r.rollbackAt).filter((x) => x !== null);
+    const key = `${job.name} / ${job.world}`;
+    results[key] = {
+      scenario: job.name,
+      world: job.world,
+      seeds: n,
+      hit: count((r) => r.hit) / n,
+      promoted: count((r) => r.state === "promoted") / n,
+      rolledBack: count((r) => r.rollbackAt !== null) / n,
+      excluded: count((r) => r.excluded) / n,
+      srmHeld: count((r) => r.srm) / n,
+      stuck: count((r) => r.stuck) / n,
+      unfinished: count((r) => r.state !== "promoted" && r.rollbackAt === null) / n,
+      rollbackAtMedian: median(at),
+      rollbackAtMax: at.length ? Math.max(...at) : null,
+    };
+    console.log(`${key}: ${JSON.stringify(results[key])}`);
+  }
+  const date = new Date().toISOString().slice(0, 10);
+  await mkdir(join(ROOT, "bench", "results"), { recursive: true });
+  const file = join(ROOT, "bench", "results", `simulation-world-${date}.json`);
+  await writeFile(
+    file,
+    `${JSON.stringify({ requestsPerMinute: RPM, seconds: (performance.now() - t0) / 1000, results }, null, 2)}\n`,
+  );
+  const pct = (/** @type {number} */ x) => `${(x * 100).toFixed(1)}%`;
+  console.log(
+    [
+      "",
+      "| scenario | world | seeds | hit | promoted | rolled back | excluded | held by SRM | stuck | unfinished | canary requests at rollback (median / max) |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      ...Object.values(results).map(
+        (r) =>
+          `| ${r.scenario} | ${r.world} | ${r.seeds} | ${pct(r.hit)} | ${pct(r.promoted)} | ${pct(r.rolledBack)} | ${pct(r.excluded)} | ${pct(r.srmHeld)} | ${pct(r.stuck)} | ${pct(r.unfinished)} | ${r.rollbackAtMedian ?? "–"} / ${r.rollbackAtMax ?? "–"} |`,
+      ),
+      "",
+      `written: ${file}`,
+    ].join("\n"),
+  );
+  await rm(work, { recursive: true, force: true });
+}
+
+if (isMainThread) {
+  await main();
+} else {
+  const d = /** @type {{ bundle: string, name: string, world: string, seeds: number[] }} */ (
+    workerData
+  );
+  const sim = await import(pathToFileURL(d.bundle).href);
+  parentPort?.postMessage(d.seeds.map((seed) => runOne(sim, d.name, d.world, seed)));
+}

@@ -1,0 +1,120 @@
+/**
+ * The realistic simulation world (analyzer/sim/world.ts): who sends how
+ * much, stickiness through the edge's own assignment, the daily cycle, and
+ * the propagation lag after a weight change.
+ */
+import { describe, expect, it } from "vitest";
+import { bucketOf, BUCKETS } from "../../contracts/assignment";
+import { mulberry32 } from "../../analyzer/sim/prng";
+import { scenario, simulationRoute } from "../../analyzer/sim/scenario";
+import { simulate } from "../../analyzer/sim/simulate";
+import {
+  drawRequest,
+  HEAVY_USERS_WORLD,
+  pick,
+  population,
+  rateAt,
+  REALISTIC_WORLD,
+  userBuckets,
+  type WorldRequest,
+} from "../../analyzer/sim/world";
+
+const countries = [
+  { code: "US", share: 40 },
+  { code: "DE", share: 25 },
+  { code: "IN", share: 20 },
+  { code: "BR", share: 15 },
+];
+const START = Date.UTC(2026, 0, 1);
+
+function draws(world = REALISTIC_WORLD, n = 200_000, seed = 7) {
+  const rand = mulberry32(seed);
+  const people = population(world, countries, rand);
+  const route = simulationRoute(START);
+  const buckets = userBuckets(people, route);
+  const shares = [40, 65, 85, 100];
+  const req: WorldRequest = { user: -1, country: 0, stream: false, bucket: 0 };
+  const out: WorldRequest[] = [];
+  for (let i = 0; i < n; i++)
+    out.push({ ...drawRequest(world, people, buckets, shares, rand, req) });
+  return { people, route, buckets, out };
+}
+
+describe("realistic world", () => {
+  it("pick finds the first cumulative entry above x", () => {
+    const c = [1, 3, 6, 10];
+    expect([0, 0.99, 1, 2.5, 3, 9.99].map((x) => pick(c, x))).toEqual([0, 0, 1, 1, 2, 3]);
+  });
+
+  it("heavy users send their share, anonymous requests theirs, and streams theirs", () => {
+    const { people, out } = draws(HEAVY_USERS_WORLD);
+    const total = people.cumulative[people.cumulative.length - 1]!;
+    expect(people.cumulative[9]! / total).toBeCloseTo(0.3, 9);
+    const keyed = out.filter((r) => r.user >= 0);
+    const top = keyed.filter((r) => r.user < 10).length / keyed.length;
+    expect(top).toBeGreaterThan(0.29);
+    expect(top).toBeLessThan(0.31);
+    const anonymous = 1 - keyed.length / out.length;
+    expect(Math.abs(anonymous - 0.1)).toBeLessThan(0.005);
+    const streams = out.filter((r) => r.stream).length / out.length;
+    expect(Math.abs(streams - 0.6)).toBeLessThan(0.005);
+  });
+
+  it("activity is heavy-tailed: the most active 1% of users send far more than 1% of requests", () => {
+    const { out } = draws();
+    const keyed = out.filter((r) => r.user >= 0);
+    const top1 = keyed.filter((r) => r.user < REALISTIC_WORLD.users / 100).length / keyed.length;
+    expect(top1).toBeGreaterThan(0.4);
+  });
+
+  it("a user's requests keep the bucket the edge computes for their key, whatever the request", () => {
+    const { people, route, buckets, out } = draws(REALISTIC_WORLD, 20_000);
+    for (const r of out.slice(0, 2_000)) {
+      if (r.user < 0) {
+        expect(r.bucket).toBeGreaterThanOrEqual(0);
+        expect(r.bucket).toBeLessThan(BUCKETS);
+        continue;
+      }
+      expect(r.bucket).toBe(bucketOf(people.keys[r.user]!, route.id, route.canary!.id));
+      expect(r.bucket).toBe(buckets[r.user]);
+    }
+  });
+
+  it("a user's propensities are their own: latency multipliers have median 1, error multipliers mean 1", () => {
+    const people = population(REALISTIC_WORLD, countries, mulberry32(3));
+    const lat = [...people.latency].sort((a, b) => a - b);
+    expect(Math.abs(lat[Math.floor(lat.length / 2)]! - 1)).toBeLessThan(0.02);
+    const mean = people.errors.reduce((a, b) => a + b, 0) / people.errors.length;
+    expect(Math.abs(mean - 1)).toBeLessThan(0.05);
+  });
+
+  it("the rate follows the daily cycle", () => {
+    expect(rateAt(REALISTIC_WORLD, 2000, 0)).toBe(2000);
+    expect(rateAt(REALISTIC_WORLD, 2000, 360)).toBe(3000);
+    expect(rateAt(REALISTIC_WORLD, 2000, 1080)).toBe(1000);
+  });
+
+  it("runs end to end: a seeded rollout is reproducible and its canary share follows the weight", () => {
+    const sc = scenario(
+      "world A/A",
+      {},
+      {
+        requestsPerMinute: 2000,
+        world: REALISTIC_WORLD,
+        minutes: 120,
+      },
+    );
+    const a = simulate(sc, 11, { start: START });
+    const b = simulate(sc, 11, { start: START });
+    expect(a.canaryRequests).toBe(b.canaryRequests);
+    expect(a.events.map((e) => [e.action, e.weight])).toEqual(
+      b.events.map((e) => [e.action, e.weight]),
+    );
+    expect(a.totalRequests).toBeGreaterThan(120 * 2000);
+    // Sticky users at weights of a few percent: the canary's share is a few
+    // percent too, far from zero and far from half.
+    const share = a.canaryRequests / a.totalRequests;
+    expect(share).toBeGreaterThan(0.003);
+    expect(share).toBeLessThan(0.3);
+  });
+});
