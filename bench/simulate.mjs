@@ -4,13 +4,14 @@
  * independent-request world and the realistic one (analyzer/sim/world.ts):
  * how often each rollout is promoted, rolled back, stuck, held by a
  * sample-ratio mismatch or has a segment excluded, and after how many canary
- * requests. Seeds run in parallel worker threads. Writes
+ * requests. Seeds run in parallel worker threads. Writes (adds to)
  * bench/results/simulation-world-<date>.json and prints a Markdown table
  * (docs/statistics.md, "The realistic world").
  *
  *   node bench/simulate.mjs [--seeds 200] [--only aa,errors] [--world realistic,independent] [--threads 2]
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -144,7 +145,6 @@ async function main() {
       seeds: Array.from({ length: seeds }, (_, i) => i + 1),
     })),
   );
-  const t0 = performance.now();
   /** @type {Record<string, any>} */
   const results = {};
   for (const job of jobs) {
@@ -191,9 +191,11 @@ async function main() {
   const date = new Date().toISOString().slice(0, 10);
   await mkdir(join(ROOT, "bench", "results"), { recursive: true });
   const file = join(ROOT, "bench", "results", `simulation-world-${date}.json`);
+  // Runs of other scenarios the same day add to the file.
+  const previous = existsSync(file) ? JSON.parse(await readFile(file, "utf8")).results : {};
   await writeFile(
     file,
-    `${JSON.stringify({ requestsPerMinute: RPM, seconds: (performance.now() - t0) / 1000, results }, null, 2)}\n`,
+    `${JSON.stringify({ requestsPerMinute: RPM, results: { ...previous, ...results } }, null, 2)}\n`,
   );
   const pct = (/** @type {number} */ x) => `${(x * 100).toFixed(1)}%`;
   console.log(

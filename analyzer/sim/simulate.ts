@@ -43,6 +43,39 @@ export interface SimOptions {
 
 const DEFAULT_START = Date.UTC(2026, 0, 1);
 
+/** Cumulative country shares, in the scenario's order. */
+function countryShares(sc: Scenario): number[] {
+  const out: number[] = [];
+  let acc = 0;
+  for (const c of sc.countries) out.push((acc += c.share));
+  return out;
+}
+
+/** Each country's two arms, the scenario's arms with the country's overrides. */
+function armModels(sc: Scenario): Array<{ stable: ArmModel; canary: ArmModel }> {
+  return sc.countries.map((c) => ({
+    stable: { ...sc.stable, ...c.stable } as ArmModel,
+    canary: { ...sc.canary, ...c.canary } as ArmModel,
+  }));
+}
+
+/**
+ * What `baseMetrics` yields for a non-streamed request that succeeded, failed,
+ * or failed on the canary and was failed over (asserted in the sim test),
+ * reused because the loops run millions of times (`ok.latency_ms` is set per
+ * request).
+ */
+function metricRecords() {
+  return {
+    ok: { requests: 1, error: 0, failover: 0, rate_429: 0, latency_ms: 0 } as Record<
+      string,
+      number
+    >,
+    fail: { requests: 1, error: 1, failover: 0, rate_429: 0 } as Record<string, number>,
+    failedOver: { requests: 1, error: 1, failover: 1, rate_429: 0 } as Record<string, number>,
+  };
+}
+
 /**
  * Runs one seeded simulation until the route settles (promoted or rolled
  * back), the scenario's minutes run out or its canary-request budget is spent.
@@ -59,28 +92,14 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
     options.policy ? { policy: options.policy } : {},
   );
   if (sc.world) return simulateWorld(sc, seed, start, rand, replayer);
-  const cumulative: number[] = [];
-  let acc = 0;
-  for (const c of sc.countries) cumulative.push((acc += c.share));
-  const models = sc.countries.map((c) => ({
-    stable: { ...sc.stable, ...c.stable } as ArmModel,
-    canary: { ...sc.canary, ...c.canary } as ArmModel,
-  }));
+  const cumulative = countryShares(sc);
+  const models = armModels(sc);
   const events: SimEntry[] = [];
   let canaryRequests = 0;
   let totalRequests = 0;
   let minute = 0;
   const scratch = new PreparedMetrics();
-  // What `baseMetrics` yields for a non-streamed request (asserted in the sim
-  // test), reused because this loop runs millions of times.
-  const ok: Record<string, number> = {
-    requests: 1,
-    error: 0,
-    failover: 0,
-    rate_429: 0,
-    latency_ms: 0,
-  };
-  const fail: Record<string, number> = { requests: 1, error: 1, failover: 0, rate_429: 0 };
+  const { ok, fail } = metricRecords();
   for (; minute < sc.minutes; minute++) {
     const t0 = start + minute * MINUTE_MS;
     // The route is fixed within a minute, so each country's segment and
@@ -118,20 +137,32 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
       replayer.rollup.addAggregate(t0, key, "canary", target.canary);
     });
     totalRequests += sc.requestsPerMinute;
-    const decision = replayer.tick(t0 + MINUTE_MS);
-    const entry = replayer.timeline[replayer.timeline.length - 1];
-    if (entry && (entry.changed || decision.notify)) events.push({ ...entry, canaryRequests });
-    const state = replayer.route.state;
-    if (state === "promoted" || state === "rolled_back") {
-      minute += 1;
-      break;
-    }
-    if (sc.stopAfterCanaryRequests !== undefined && canaryRequests >= sc.stopAfterCanaryRequests) {
+    if (decideMinute(sc, replayer, t0, events, canaryRequests)) {
       minute += 1;
       break;
     }
   }
   return result(sc, seed, replayer, events, minute, canaryRequests, totalRequests);
+}
+
+/**
+ * The analyzer's decision at the end of minute `t0`, kept when it changed the
+ * route or asked for attention; true when the run is over (promoted, rolled
+ * back, or the canary budget spent).
+ */
+function decideMinute(
+  sc: Scenario,
+  replayer: Replayer,
+  t0: number,
+  events: SimEntry[],
+  canaryRequests: number,
+): boolean {
+  const decision = replayer.tick(t0 + MINUTE_MS);
+  const entry = replayer.timeline[replayer.timeline.length - 1];
+  if (entry && (entry.changed || decision.notify)) events.push({ ...entry, canaryRequests });
+  const state = replayer.route.state;
+  if (state === "promoted" || state === "rolled_back") return true;
+  return sc.stopAfterCanaryRequests !== undefined && canaryRequests >= sc.stopAfterCanaryRequests;
 }
 
 function result(
@@ -180,23 +211,10 @@ function simulateWorld(
   const world = sc.world!;
   const people = population(world, sc.countries, rand);
   const buckets = userBuckets(people, replayer.route);
-  const shares: number[] = [];
-  let acc = 0;
-  for (const c of sc.countries) shares.push((acc += c.share));
-  const models = sc.countries.map((c) => ({
-    stable: { ...sc.stable, ...c.stable } as ArmModel,
-    canary: { ...sc.canary, ...c.canary } as ArmModel,
-  }));
+  const shares = countryShares(sc);
+  const models = armModels(sc);
   const scratch = new PreparedMetrics();
-  const ok: Record<string, number> = {
-    requests: 1,
-    error: 0,
-    failover: 0,
-    rate_429: 0,
-    latency_ms: 0,
-  };
-  const fail: Record<string, number> = { requests: 1, error: 1, failover: 0, rate_429: 0 };
-  const failedOver: Record<string, number> = { requests: 1, error: 1, failover: 1, rate_429: 0 };
+  const { ok, fail, failedOver } = metricRecords();
   const events: SimEntry[] = [];
   const req: WorldRequest = { user: -1, country: 0, stream: false, bucket: 0 };
   let canaryRequests = 0;
@@ -256,19 +274,12 @@ function simulateWorld(
     }
     totalRequests += n;
     const before = replayer.route;
-    const decision = replayer.tick(t0 + MINUTE_MS);
+    const stop = decideMinute(sc, replayer, t0, events, canaryRequests);
     if (replayer.route !== before) {
       previous = before;
       changedAt = t0 + MINUTE_MS;
     }
-    const entry = replayer.timeline[replayer.timeline.length - 1];
-    if (entry && (entry.changed || decision.notify)) events.push({ ...entry, canaryRequests });
-    const state = replayer.route.state;
-    if (state === "promoted" || state === "rolled_back") {
-      minute += 1;
-      break;
-    }
-    if (sc.stopAfterCanaryRequests !== undefined && canaryRequests >= sc.stopAfterCanaryRequests) {
+    if (stop) {
       minute += 1;
       break;
     }

@@ -31,23 +31,34 @@ export async function buildRouter(root, outdir, o = {}) {
 }
 
 /**
- * @param {string} root
- * @param {string} outdir
+ * A Worker module for workerd, bundled by esbuild.
+ * @param {string} entry
+ * @param {string} outfile
  */
-export async function buildHarness(root, outdir) {
-  const harness = join(outdir, "harness.mjs");
-  const traffic = join(outdir, "traffic.mjs");
+async function workerBundle(entry, outfile) {
   await build({
-    entryPoints: [join(root, "bench", "workers", "harness.ts")],
+    entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "neutral",
     target: "es2022",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
-    outfile: harness,
+    outfile,
     logLevel: "warning",
   });
+}
+
+/**
+ * @param {string} root
+ * @param {string} outdir
+ */
+export async function buildHarness(root, outdir) {
+  const harness = join(outdir, "harness.mjs");
+  const traffic = join(outdir, "traffic.mjs");
+  const relays = join(outdir, "relays.mjs");
+  await workerBundle(join(root, "bench", "workers", "harness.ts"), harness);
+  await workerBundle(join(root, "bench", "workers", "relays.ts"), relays);
   await build({
     entryPoints: [join(root, "bench", "workers", "traffic.ts")],
     bundle: true,
@@ -55,17 +66,6 @@ export async function buildHarness(root, outdir) {
     platform: "node",
     target: "node20",
     outfile: traffic,
-    logLevel: "warning",
-  });
-  const relays = join(outdir, "relays.mjs");
-  await build({
-    entryPoints: [join(root, "bench", "workers", "relays.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    outfile: relays,
     logLevel: "warning",
   });
   return { harness, traffic, relays };

@@ -96,6 +96,31 @@ const transform: Design = (body) => {
 };
 
 /**
+ * Pipes `toClient` natively into `identity` (preventClose, preventAbort) and,
+ * once both the pipe and the inspection are done, appends a cut event when
+ * either says the stream did not complete, then closes.
+ */
+function pipeThenEnd(
+  toClient: ReadableStream<Uint8Array>,
+  identity: IdentityTransformStream,
+  inspected: Promise<boolean>,
+): ReadableStream<Uint8Array> {
+  void (async () => {
+    const cut = await toClient
+      .pipeTo(identity.writable, { preventClose: true, preventAbort: true })
+      .then(
+        () => false,
+        () => true,
+      );
+    const completed = await inspected;
+    const w = identity.writable.getWriter();
+    if (cut || !completed) await w.write(sseErrorEvent("stream_cut", "cut"));
+    await w.close();
+  })().catch(() => {});
+  return identity.readable as ReadableStream<Uint8Array>;
+}
+
+/**
  * Native bytes: the body piped into an `IdentityTransformStream` with
  * `preventClose`, so an error event can still be appended after the pipe
  * ends; `inspect`: the body is `tee()`d and the second branch read in
@@ -116,19 +141,7 @@ function nativePipe(inspect: boolean): Design {
           }
         })().catch(() => false)
       : Promise.resolve(true);
-    void (async () => {
-      const cut = await toClient
-        .pipeTo(identity.writable, { preventClose: true, preventAbort: true })
-        .then(
-          () => false,
-          () => true,
-        );
-      const completed = await inspected;
-      const w = identity.writable.getWriter();
-      if (cut || !completed) await w.write(sseErrorEvent("stream_cut", "cut"));
-      await w.close();
-    })().catch(() => {});
-    return identity.readable as ReadableStream<Uint8Array>;
+    return pipeThenEnd(toClient, identity, inspected);
   };
 }
 
@@ -225,19 +238,7 @@ function teeSlices(min: number): Design {
         buf = new Uint8Array(next.value.buffer);
       }
     })().catch(() => false);
-    void (async () => {
-      const cut = await toClient
-        .pipeTo(identity.writable, { preventClose: true, preventAbort: true })
-        .then(
-          () => false,
-          () => true,
-        );
-      const completed = await inspected;
-      const w = identity.writable.getWriter();
-      if (cut || !completed) await w.write(sseErrorEvent("stream_cut", "cut"));
-      await w.close();
-    })().catch(() => {});
-    return identity.readable as ReadableStream<Uint8Array>;
+    return pipeThenEnd(toClient, identity, inspected);
   };
 }
 

@@ -81,3 +81,17 @@ export function ending(now: () => number, inspect: (endedAt: number) => Inspecti
     },
   };
 }
+
+/**
+ * Closes the client's stream when the origin body has ended: with a cut
+ * event first when an SSE stream never sent its end marker (`incomplete`).
+ */
+export async function closeAtEnd(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  incomplete: boolean,
+  finish: (how: RelayEnd) => void,
+): Promise<void> {
+  if (incomplete) await writer.write(endEvent("cut"));
+  await writer.close();
+  finish(incomplete ? "cut" : "completed");
+}

@@ -22,42 +22,20 @@
  * reading (origin done, pipe not, for the idle timeout).
  */
 import { JsonInspector, SseInspector } from "../inspect";
-import { endEvent, ending, type Relay, type RelayEnd, type RelayOptions } from "./ending";
+import {
+  closeAtEnd,
+  endEvent,
+  ending,
+  type Relay,
+  type RelayEnd,
+  type RelayOptions,
+} from "./ending";
+import { sliceReader } from "./reads";
 
 /** How often, after the first content, the inspecting branch takes what is buffered. */
 export const SLICE_MS = 100;
 /** Bytes one read of the inspecting branch can take; a full read is followed at once by the next. */
 const SLICE_BYTES = 16 * 1024;
-
-/**
- * Reads of the inspecting branch. A BYOB read takes everything buffered, up
- * to `SLICE_BYTES`, into one buffer reused from read to read (so a caller
- * that keeps the bytes copies them); a stream that is not a byte stream is
- * read chunk by chunk.
- */
-function sliceReader(branch: ReadableStream<Uint8Array>): () => Promise<Uint8Array | null> {
-  let byob: ReadableStreamBYOBReader | null;
-  try {
-    byob = branch.getReader({ mode: "byob" });
-  } catch {
-    byob = null; // not a byte stream
-  }
-  if (byob) {
-    const reader = byob;
-    let buf = new Uint8Array(SLICE_BYTES);
-    return async () => {
-      const next = await reader.read(buf);
-      if (next.done) return null;
-      buf = new Uint8Array(next.value.buffer);
-      return next.value;
-    };
-  }
-  const reader = branch.getReader();
-  return async () => {
-    const next = await reader.read();
-    return next.done ? null : next.value;
-  };
-}
 
 export function nativeRelay(body: ReadableStream<Uint8Array>, opts: RelayOptions): Relay {
   const [toClient, toInspect] = body.tee();
@@ -89,7 +67,7 @@ export function nativeRelay(body: ReadableStream<Uint8Array>, opts: RelayOptions
 
   // The inspecting branch: settles when the origin body ended or broke.
   const inspected = (async () => {
-    const read = sliceReader(toInspect);
+    const read = sliceReader(toInspect, SLICE_BYTES);
     let wait = false;
     for (;;) {
       if (wait && !draining) {
@@ -105,7 +83,7 @@ export function nativeRelay(body: ReadableStream<Uint8Array>, opts: RelayOptions
       const now = opts.now();
       lastByteAt = now;
       if (sse) sse.push(bytes, now);
-      else json!.push(bytes.slice(), now);
+      else json!.push(bytes, now);
       // Chunk by chunk until the first content (its time is the time to first token).
       wait = bytes.byteLength < SLICE_BYTES && (!sse || sse.result.firstTokenAt !== null);
     }
@@ -156,13 +134,7 @@ export function nativeRelay(body: ReadableStream<Uint8Array>, opts: RelayOptions
         return void (await writer.abort(new Error(`upstream body ${how}`)));
       }
       await settle();
-      if (sse && !sse.result.completed) {
-        await writer.write(endEvent("cut"));
-        await writer.close();
-        return finish("cut");
-      }
-      await writer.close();
-      finish("completed");
+      await closeAtEnd(writer, sse !== null && !sse.result.completed, finish);
     } catch {
       abandon(); // nothing can be written to a client that is gone
     }

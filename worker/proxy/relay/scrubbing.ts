@@ -20,37 +20,20 @@
  */
 import { JsonInspector, SseInspector } from "../inspect";
 import { SecretScrubber } from "../scrub";
-import { endEvent, ending, type Relay, type RelayEnd, type RelayOptions } from "./ending";
+import {
+  closeAtEnd,
+  endEvent,
+  ending,
+  type Relay,
+  type RelayEnd,
+  type RelayOptions,
+} from "./ending";
+import { sliceReader } from "./reads";
 
 const READ_BYTES = 16 * 1024;
 
-/** Reads of the origin body, each a copy the caller owns (BYOB when the body is a byte stream). */
-function originReader(body: ReadableStream<Uint8Array>): () => Promise<Uint8Array | null> {
-  let byob: ReadableStreamBYOBReader | null;
-  try {
-    byob = body.getReader({ mode: "byob" });
-  } catch {
-    byob = null; // not a byte stream
-  }
-  if (byob) {
-    const reader = byob;
-    let buf = new Uint8Array(READ_BYTES);
-    return async () => {
-      const next = await reader.read(buf);
-      if (next.done) return null;
-      buf = new Uint8Array(next.value.buffer);
-      return next.value.slice();
-    };
-  }
-  const reader = body.getReader();
-  return async () => {
-    const next = await reader.read();
-    return next.done ? null : next.value;
-  };
-}
-
 export function scrubbingRelay(body: ReadableStream<Uint8Array>, opts: RelayOptions): Relay {
-  const read = originReader(body);
+  const read = sliceReader(body, READ_BYTES);
   const identity = new IdentityTransformStream();
   const writer = identity.writable.getWriter();
   const scrubber = new SecretScrubber(opts.secrets ?? []);
@@ -135,13 +118,7 @@ export function scrubbingRelay(body: ReadableStream<Uint8Array>, opts: RelayOpti
       if (sse) sse.push(rest, opts.now());
       else json!.push(rest, opts.now());
       await pass(rest);
-      if (sse && !sse.result.completed) {
-        await writer.write(endEvent("cut"));
-        await writer.close();
-        return finish("cut");
-      }
-      await writer.close();
-      finish("completed");
+      await closeAtEnd(writer, sse !== null && !sse.result.completed, finish);
     } catch {
       abandon(); // nothing can be written to a client that is gone
     }
