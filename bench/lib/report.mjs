@@ -496,6 +496,7 @@ export function markdown(r) {
  * relay's guarantees it keeps (error event on a cut or stall, key masking,
  * inspection for the outcome); the client-gone abort is the runtime's
  * cancellation in every design.
+ * @type {Record<string, [string, string]>}
  */
 const RELAY_DESIGNS = {
   native: ["the origin body returned as is (the floor)", "none"],
@@ -640,7 +641,7 @@ function details(r) {
       ],
       Object.entries(/** @type {any} */ (res)).map(([k, v]) => [
         k,
-        .../** @type {Record<string, string[]>} */ (RELAY_DESIGNS[k] ?? ["–", "–"]),
+        ...(RELAY_DESIGNS[k] ?? ["–", "–"]),
         sp(v.cpuUsPerFrame, (x) => f(x, 1)),
         `+${f(v.cpuUsPerFrameOverNative.median, 1)}`,
         sp(v.gapP99, ms),
