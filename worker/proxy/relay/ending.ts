@@ -95,3 +95,41 @@ export async function closeAtEnd(
   await writer.close();
   finish(incomplete ? "cut" : "completed");
 }
+
+/**
+ * The watch every streaming relay keeps: one timer per stream, re-armed only
+ * when it fires (never per chunk), calls `idle.expire` once nothing has
+ * happened since `idle.since()` for the idle timeout; the client going away
+ * (`clientGone`) abandons the relay. `finish` ends the relay once and stops
+ * the timer; `abandon` aborts the origin and ends it as a client abort.
+ */
+export function watch(
+  opts: RelayOptions,
+  end: ReturnType<typeof ending>,
+  idle: { since: () => number; expire: () => void },
+) {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const finish = (how: RelayEnd): void => {
+    if (end.finished) return;
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    end.finish(how);
+  };
+  const abandon = (): void => {
+    if (end.finished) return;
+    opts.abort.abort();
+    finish("client_abort");
+  };
+  const check = (): void => {
+    timer = null;
+    if (end.finished) return;
+    const now = opts.now();
+    const due = idle.since() + opts.idleTimeoutMs;
+    if (now < due) timer = setTimeout(check, due - now);
+    else idle.expire();
+  };
+  timer = setTimeout(check, opts.idleTimeoutMs);
+  if (opts.clientGone?.aborted) abandon();
+  opts.clientGone?.addEventListener("abort", abandon, { once: true });
+  return { finish, abandon };
+}

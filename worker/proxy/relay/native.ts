@@ -22,14 +22,7 @@
  * reading (origin done, pipe not, for the idle timeout).
  */
 import { JsonInspector, SseInspector } from "../inspect";
-import {
-  closeAtEnd,
-  endEvent,
-  ending,
-  type Relay,
-  type RelayEnd,
-  type RelayOptions,
-} from "./ending";
+import { closeAtEnd, endEvent, ending, watch, type Relay, type RelayOptions } from "./ending";
 import { sliceReader } from "./reads";
 
 /** How often, after the first content, the inspecting branch takes what is buffered. */
@@ -50,20 +43,14 @@ export function nativeRelay(body: ReadableStream<Uint8Array>, opts: RelayOptions
   /** Set once the pipe has ended: the inspecting branch reads what is left without waiting. */
   let draining = false;
   let wake: (() => void) | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-
-  const finish = (how: RelayEnd): void => {
-    if (end.finished) return;
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    end.finish(how);
-  };
-  const abandon = (): void => {
-    if (end.finished) return;
-    opts.abort.abort();
-    finish("client_abort");
-    wake?.();
-  };
+  const { finish, abandon } = watch(opts, end, {
+    since: () => lastByteAt,
+    expire: () => {
+      if (originDone) return abandon(); // the origin is done; the client stopped reading
+      stalled = true;
+      opts.abort.abort(); // the pipe fails, and its ending writes the stall event
+    },
+  });
 
   // The inspecting branch: settles when the origin body ended or broke.
   const inspected = (async () => {
@@ -93,21 +80,6 @@ export function nativeRelay(body: ReadableStream<Uint8Array>, opts: RelayOptions
     wake?.();
     return inspected;
   };
-
-  const check = (): void => {
-    timer = null;
-    if (end.finished) return;
-    const now = opts.now();
-    const due = lastByteAt + opts.idleTimeoutMs;
-    if (now < due) return void (timer = setTimeout(check, due - now));
-    if (originDone) return abandon(); // the origin is done; the client stopped reading
-    stalled = true;
-    opts.abort.abort(); // the pipe fails, and its ending writes the stall event
-  };
-  timer = setTimeout(check, opts.idleTimeoutMs);
-
-  if (opts.clientGone?.aborted) abandon();
-  opts.clientGone?.addEventListener("abort", abandon, { once: true });
 
   void (async () => {
     const broke = await toClient

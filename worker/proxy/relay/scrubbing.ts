@@ -20,14 +20,7 @@
  */
 import { JsonInspector, SseInspector } from "../inspect";
 import { SecretScrubber } from "../scrub";
-import {
-  closeAtEnd,
-  endEvent,
-  ending,
-  type Relay,
-  type RelayEnd,
-  type RelayOptions,
-} from "./ending";
+import { closeAtEnd, endEvent, ending, watch, type Relay, type RelayOptions } from "./ending";
 import { sliceReader } from "./reads";
 
 const READ_BYTES = 16 * 1024;
@@ -41,39 +34,20 @@ export function scrubbingRelay(body: ReadableStream<Uint8Array>, opts: RelayOpti
   const json = opts.sse ? null : new JsonInspector();
   const end = ending(opts.now, (endedAt) => (sse ? sse.end(endedAt) : json!.end()));
 
-  // One timer per stream, re-armed only when it fires (never per chunk): it
-  // ends a read that has waited the idle timeout (a stall), or a stream whose
-  // client has not taken its bytes for that long (a client the runtime dropped
-  // without cancelling).
+  // The watch ends a read that has waited the idle timeout (a stall), or a
+  // stream whose client has not taken its bytes for that long (a client the
+  // runtime dropped without cancelling).
   let since = opts.now();
   let waitingForClient = false;
   let stalled = false;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-
-  const finish = (how: RelayEnd): void => {
-    if (end.finished) return;
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    end.finish(how);
-  };
-  const abandon = (): void => {
-    if (end.finished) return;
-    opts.abort.abort();
-    finish("client_abort");
-  };
-  const check = (): void => {
-    timer = null;
-    if (end.finished) return;
-    const now = opts.now();
-    const due = since + opts.idleTimeoutMs;
-    if (now < due) return void (timer = setTimeout(check, due - now));
-    if (waitingForClient) return abandon();
-    stalled = true;
-    opts.abort.abort(); // the pending read fails, and the loop writes the stall event
-  };
-  timer = setTimeout(check, opts.idleTimeoutMs);
-  if (opts.clientGone?.aborted) abandon();
-  opts.clientGone?.addEventListener("abort", abandon, { once: true });
+  const { finish, abandon } = watch(opts, end, {
+    since: () => since,
+    expire: () => {
+      if (waitingForClient) return abandon();
+      stalled = true;
+      opts.abort.abort(); // the pending read fails, and the loop writes the stall event
+    },
+  });
   // The client cancelled its stream: the writable errors.
   writer.closed.catch(abandon);
 
