@@ -22,12 +22,20 @@ export function logNormal(rand: Random, median: number, sigma: number): number {
   return median * Math.exp(sigma * normal(rand));
 }
 
-/** Index drawn from cumulative weights (ascending, last = total). */
-export function pickCumulative(rand: Random, cumulative: readonly number[]): number {
-  const total = cumulative[cumulative.length - 1] ?? 0;
-  const x = rand() * total;
-  for (let i = 0; i < cumulative.length; i++) {
-    if (x < (cumulative[i] ?? 0)) return i;
+/** Index of the first cumulative entry above `x`, or the last (binary search; ascending entries). */
+export function indexAbove(cumulative: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (x < cumulative[mid]!) hi = mid;
+    else lo = mid + 1;
   }
-  return cumulative.length - 1;
+  return lo;
+}
+
+/** Index drawn from cumulative weights (ascending, last = total). */
+export function pickCumulative(rand: Random, cumulative: ArrayLike<number>): number {
+  const total = cumulative[cumulative.length - 1] ?? 0;
+  return indexAbove(cumulative, rand() * total);
 }

@@ -48,6 +48,14 @@ export const DEFAULT_COUNTRIES: CountryModel[] = [
   { code: "BR", share: 15 },
 ];
 
+/** Cumulative country shares, in the scenario's order. */
+export function countryShares(sc: Pick<Scenario, "countries">): number[] {
+  const out: number[] = [];
+  let acc = 0;
+  for (const c of sc.countries) out.push((acc += c.share));
+  return out;
+}
+
 /** A scenario with the baseline stable arm and the given canary changes. */
 export function scenario(
   name: string,

@@ -13,7 +13,7 @@ import { segmentFor, servesCanary } from "./assign";
 import { variantFor } from "../../contracts/assignment";
 import { logNormal, mulberry32, pickCumulative, type Random } from "./prng";
 import type { ArmModel, Scenario } from "./scenario";
-import { simulationRoute } from "./scenario";
+import { countryShares, simulationRoute } from "./scenario";
 import { drawRequest, population, rateAt, userBuckets, type WorldRequest } from "./world";
 
 export interface SimEntry extends TimelineEntry {
@@ -42,14 +42,6 @@ export interface SimOptions {
 }
 
 const DEFAULT_START = Date.UTC(2026, 0, 1);
-
-/** Cumulative country shares, in the scenario's order. */
-function countryShares(sc: Scenario): number[] {
-  const out: number[] = [];
-  let acc = 0;
-  for (const c of sc.countries) out.push((acc += c.share));
-  return out;
-}
 
 /** Each country's two arms, the scenario's arms with the country's overrides. */
 function armModels(sc: Scenario): Array<{ stable: ArmModel; canary: ArmModel }> {
@@ -209,9 +201,9 @@ function simulateWorld(
   replayer: Replayer,
 ): SimResult {
   const world = sc.world!;
-  const people = population(world, sc.countries, rand);
-  const buckets = userBuckets(people, replayer.route);
   const shares = countryShares(sc);
+  const people = population(world, shares, rand);
+  const buckets = userBuckets(people, replayer.route);
   const models = armModels(sc);
   const scratch = new PreparedMetrics();
   const { ok, fail, failedOver } = metricRecords();

@@ -15,8 +15,7 @@
  */
 import { BUCKETS, bucketOf } from "../../contracts/assignment";
 import type { Route } from "../../contracts/config";
-import { normal, type Random } from "./prng";
-import type { CountryModel } from "./scenario";
+import { normal, pickCumulative, type Random } from "./prng";
 
 export interface WorldModel {
   /** Distinct users with a key. */
@@ -72,9 +71,10 @@ export interface Population {
   keys: string[];
 }
 
+/** `countryShares`: cumulative country shares (`countryShares` of scenario.ts). */
 export function population(
   world: WorldModel,
-  countries: readonly CountryModel[],
+  countryShares: readonly number[],
   rand: Random,
 ): Population {
   const n = world.users;
@@ -93,33 +93,18 @@ export function population(
   const cumulative = new Float64Array(n);
   let acc = 0;
   for (let i = 0; i < n; i++) cumulative[i] = acc += weight[i]!;
-  const shares: number[] = [];
-  let s = 0;
-  for (const c of countries) shares.push((s += c.share));
   const country = new Uint16Array(n);
   const latency = new Float64Array(n);
   const errors = new Float64Array(n);
   const keys: string[] = [];
   const es = world.userErrorSigma;
   for (let i = 0; i < n; i++) {
-    country[i] = pick(shares, rand() * s);
+    country[i] = pickCumulative(rand, countryShares);
     latency[i] = Math.exp(world.userLatencySigma * normal(rand));
     errors[i] = Math.exp(es * normal(rand) - (es * es) / 2);
     keys.push(`user-${i}`);
   }
   return { cumulative, country, latency, errors, keys };
-}
-
-/** Index of the first cumulative entry above `x` (binary search). */
-export function pick(cumulative: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = cumulative.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (x < cumulative[mid]!) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 /**
@@ -152,13 +137,11 @@ export function drawRequest(
 ): WorldRequest {
   const stream = rand() < world.streamShare;
   if (rand() < world.anonymousShare) {
-    const total = countryShares[countryShares.length - 1] ?? 0;
     out.user = -1;
-    out.country = pick(countryShares, rand() * total);
+    out.country = pickCumulative(rand, countryShares);
     out.bucket = Math.floor(rand() * BUCKETS);
   } else {
-    const total = p.cumulative[p.cumulative.length - 1] ?? 0;
-    const u = pick(p.cumulative, rand() * total);
+    const u = pickCumulative(rand, p.cumulative);
     out.user = u;
     out.country = p.country[u]!;
     out.bucket = buckets[u]!;

@@ -5,13 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { bucketOf, BUCKETS } from "../../contracts/assignment";
-import { mulberry32 } from "../../analyzer/sim/prng";
-import { scenario, simulationRoute } from "../../analyzer/sim/scenario";
+import { indexAbove, mulberry32 } from "../../analyzer/sim/prng";
+import { countryShares, scenario, simulationRoute } from "../../analyzer/sim/scenario";
 import { simulate } from "../../analyzer/sim/simulate";
 import {
   drawRequest,
   HEAVY_USERS_WORLD,
-  pick,
   population,
   rateAt,
   REALISTIC_WORLD,
@@ -29,10 +28,10 @@ const START = Date.UTC(2026, 0, 1);
 
 function draws(world = REALISTIC_WORLD, n = 200_000, seed = 7) {
   const rand = mulberry32(seed);
-  const people = population(world, countries, rand);
+  const people = population(world, countryShares({ countries }), rand);
   const route = simulationRoute(START);
   const buckets = userBuckets(people, route);
-  const shares = [40, 65, 85, 100];
+  const shares = countryShares({ countries });
   const req: WorldRequest = { user: -1, country: 0, stream: false, bucket: 0 };
   const out: WorldRequest[] = [];
   for (let i = 0; i < n; i++)
@@ -41,9 +40,9 @@ function draws(world = REALISTIC_WORLD, n = 200_000, seed = 7) {
 }
 
 describe("realistic world", () => {
-  it("pick finds the first cumulative entry above x", () => {
+  it("indexAbove finds the first cumulative entry above x", () => {
     const c = [1, 3, 6, 10];
-    expect([0, 0.99, 1, 2.5, 3, 9.99].map((x) => pick(c, x))).toEqual([0, 0, 1, 1, 2, 3]);
+    expect([0, 0.99, 1, 2.5, 3, 9.99].map((x) => indexAbove(c, x))).toEqual([0, 0, 1, 1, 2, 3]);
   });
 
   it("heavy users send their share, anonymous requests theirs, and streams theirs", () => {
@@ -81,7 +80,7 @@ describe("realistic world", () => {
   });
 
   it("a user's propensities are their own: latency multipliers have median 1, error multipliers mean 1", () => {
-    const people = population(REALISTIC_WORLD, countries, mulberry32(3));
+    const people = population(REALISTIC_WORLD, countryShares({ countries }), mulberry32(3));
     const lat = [...people.latency].sort((a, b) => a - b);
     expect(Math.abs(lat[Math.floor(lat.length / 2)]! - 1)).toBeLessThan(0.02);
     const mean = people.errors.reduce((a, b) => a + b, 0) / people.errors.length;

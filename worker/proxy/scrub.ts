@@ -45,6 +45,11 @@ function needlesFor(keys: readonly string[]): Needles {
   return n;
 }
 
+/** Whether any of `keys` is long enough to be masked (a relay that masks nothing need not scan). */
+export function masksAny(keys: readonly string[]): boolean {
+  return needlesFor(keys).secrets.length > 0;
+}
+
 export class SecretScrubber {
   private readonly secrets: Uint8Array[];
   /** Distinct first bytes of the secrets: the only places a key can start. */
@@ -84,6 +89,11 @@ export class SecretScrubber {
     const { out } = this.scan(this.held, true);
     this.held = EMPTY;
     return out;
+  }
+
+  /** A whole body at once, keys masked (`push` then `flush`, without holding anything back). */
+  all(body: Uint8Array): Uint8Array {
+    return this.active ? this.scan(body, true).out : body;
   }
 
   /** The next position at or after `from` holding a key's first byte, or -1. */

@@ -13,10 +13,10 @@
  */
 import { JsonInspector } from "../inspect";
 import { SecretScrubber } from "../scrub";
-import { ending, type Relay, type RelayOptions } from "./ending";
+import { ending, watch, type Relay, type RelayOptions } from "./ending";
 
 /** Bodies up to this size, with a declared length, are relayed in one piece. */
-export const BUFFER_MAX_BYTES = 1024 * 1024;
+const BUFFER_MAX_BYTES = 1024 * 1024;
 
 /** Whether an origin answer can take the buffered relay. */
 export function bufferable(headers: Headers, sse: boolean): boolean {
@@ -29,19 +29,16 @@ export function bufferedRelay(body: ReadableStream<Uint8Array>, opts: RelayOptio
   const identity = new IdentityTransformStream();
   const json = new JsonInspector();
   const end = ending(opts.now, () => json.end());
+  const started = opts.now();
   let stalled = false;
-  const timer = setTimeout(() => {
-    stalled = true;
-    opts.abort.abort();
-  }, opts.idleTimeoutMs);
-  const abandon = (): void => {
-    if (end.finished) return;
-    opts.abort.abort();
-    clearTimeout(timer);
-    end.finish("client_abort");
-  };
-  if (opts.clientGone?.aborted) abandon();
-  opts.clientGone?.addEventListener("abort", abandon, { once: true });
+  // The whole body must arrive within the idle timeout.
+  const { finish, abandon } = watch(opts, end, {
+    since: () => started,
+    expire: () => {
+      stalled = true;
+      opts.abort.abort();
+    },
+  });
 
   void (async () => {
     const writer = identity.writable.getWriter();
@@ -49,35 +46,21 @@ export function bufferedRelay(body: ReadableStream<Uint8Array>, opts: RelayOptio
     try {
       bytes = new Uint8Array(await new Response(body).arrayBuffer());
     } catch {
-      clearTimeout(timer);
       if (end.finished) return;
       const how = stalled ? "stall" : "cut";
-      await writer.abort(new Error(`upstream body ${how}`)).catch(() => {});
-      return end.finish(how);
+      finish(how);
+      return void (await writer.abort(new Error(`upstream body ${how}`)).catch(() => {}));
     }
-    clearTimeout(timer);
     if (end.finished) return;
     json.push(bytes, opts.now());
-    const scrubber = new SecretScrubber(opts.secrets ?? []);
-    if (scrubber.active) {
-      const head = scrubber.push(bytes);
-      const tail = scrubber.flush();
-      bytes = tail.byteLength === 0 ? head : concat(head, tail);
-    }
+    const out = new SecretScrubber(opts.secrets ?? []).all(bytes);
     try {
-      if (bytes.byteLength > 0) await writer.write(bytes);
+      if (out.byteLength > 0) await writer.write(out);
       await writer.close();
-      end.finish("completed");
+      finish("completed");
     } catch {
       abandon();
     }
   })();
   return { stream: identity.readable as ReadableStream<Uint8Array>, ended: end.ended };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
 }

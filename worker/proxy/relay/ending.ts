@@ -97,7 +97,7 @@ export async function closeAtEnd(
 }
 
 /**
- * The watch every streaming relay keeps: one timer per stream, re-armed only
+ * The watch every relay keeps: one timer per answer, re-armed only
  * when it fires (never per chunk), calls `idle.expire` once nothing has
  * happened since `idle.since()` for the idle timeout; the client going away
  * (`clientGone`) abandons the relay. `finish` ends the relay once and stops

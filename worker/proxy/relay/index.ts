@@ -18,7 +18,7 @@
  * never a clean `[DONE]`; when the client goes away the origin request is
  * aborted; `ended` settles exactly once.
  */
-import { MIN_SECRET_LENGTH } from "../scrub";
+import { masksAny } from "../scrub";
 import { bufferable, bufferedRelay } from "./buffered";
 import type { Relay, RelayOptions } from "./ending";
 import { nativeRelay } from "./native";
@@ -34,6 +34,5 @@ export function relayBody(
   opts: RelayOptions,
 ): Relay {
   if (bufferable(headers, opts.sse)) return bufferedRelay(body, opts);
-  const masks = (opts.secrets ?? []).some((s) => s.length >= MIN_SECRET_LENGTH);
-  return masks ? scrubbingRelay(body, opts) : nativeRelay(body, opts);
+  return masksAny(opts.secrets ?? []) ? scrubbingRelay(body, opts) : nativeRelay(body, opts);
 }

@@ -26,7 +26,7 @@ import { closeAtEnd, endEvent, ending, watch, type Relay, type RelayOptions } fr
 import { sliceReader } from "./reads";
 
 /** How often, after the first content, the inspecting branch takes what is buffered. */
-export const SLICE_MS = 100;
+const SLICE_MS = 100;
 /** Bytes one read of the inspecting branch can take; a full read is followed at once by the next. */
 const SLICE_BYTES = 16 * 1024;
 

@@ -51,6 +51,11 @@ export function scrubbingRelay(body: ReadableStream<Uint8Array>, opts: RelayOpti
   // The client cancelled its stream: the writable errors.
   writer.closed.catch(abandon);
 
+  const inspect = (bytes: Uint8Array): Uint8Array => {
+    if (sse) sse.push(bytes, opts.now());
+    else json!.push(bytes, opts.now());
+    return bytes;
+  };
   const pass = async (bytes: Uint8Array): Promise<void> => {
     if (bytes.byteLength === 0) return;
     waitingForClient = true;
@@ -82,16 +87,9 @@ export function scrubbingRelay(body: ReadableStream<Uint8Array>, opts: RelayOpti
         }
         if (end.finished) return;
         if (bytes === null) break;
-        const out = scrubber.push(bytes);
-        const now = opts.now();
-        if (sse) sse.push(out, now);
-        else json!.push(out, now);
-        await pass(out);
+        await pass(inspect(scrubber.push(bytes)));
       }
-      const rest = scrubber.flush();
-      if (sse) sse.push(rest, opts.now());
-      else json!.push(rest, opts.now());
-      await pass(rest);
+      await pass(inspect(scrubber.flush()));
       await closeAtEnd(writer, sse !== null && !sse.result.completed, finish);
     } catch {
       abandon(); // nothing can be written to a client that is gone
