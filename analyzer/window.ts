@@ -10,7 +10,7 @@
  */
 
 import { ROLLUP_DIMS, type RollupDim } from "../contracts/dims";
-import type { MetricSums } from "../contracts/rollup";
+import type { GroupBins, GroupSums, MetricSums } from "../contracts/rollup";
 
 /** Dimensions a slice can be cut by (the `dim` column of the rollup tables). */
 export const SLICE_DIMS: readonly SliceDim[] = ROLLUP_DIMS.map((d) => d.dim);
@@ -24,7 +24,7 @@ export function fallbackValue(dim: SliceDim): string {
   return ROLLUP_DIMS.find((d) => d.dim === dim)?.fallback ?? "";
 }
 
-export type { MetricSums } from "../contracts/rollup";
+export type { GroupBins, GroupSums, MetricSums } from "../contracts/rollup";
 
 /** Sketch bins (see `contracts/sketch.ts`) as [bin index, count] pairs, any order. */
 export type SketchBins = Array<[bin: number, count: number]>;
@@ -32,6 +32,13 @@ export type SketchBins = Array<[bin: number, count: number]>;
 export interface ArmData {
   metrics: Record<string, MetricSums>;
   sketches: Record<string, SketchBins>;
+  /**
+   * Per metric, its count and sum per assignment-unit group, when every
+   * sample had a unit (the step rollups; absent from per-minute windows).
+   */
+  groups?: Record<string, GroupSums>;
+  /** Per sketched metric, its counts per (unit group, coarse bin), when complete. */
+  groupBins?: Record<string, GroupBins>;
 }
 
 export interface Slice {

@@ -8,6 +8,7 @@
  * consume. A new metric is a new name in that list, not a schema change.
  */
 import * as z from "zod";
+import { UNIT_GROUPS } from "./assignment";
 
 export const VariantSchema = z.enum(["stable", "canary"]);
 export type Variant = z.infer<typeof VariantSchema>;
@@ -63,6 +64,16 @@ export const OutcomeEventSchema = z.strictObject({
   cohort: nullableString(128),
   requestClass: nullableString(128),
   keyed: z.boolean(),
+  /**
+   * The request's assignment-unit group (`unitGroup` of the user key, or of
+   * the request id without one; contracts/assignment.ts). Optional for
+   * events from edges older than this field: they count as their own unit.
+   */
+  unit: z
+    .int()
+    .min(0)
+    .max(UNIT_GROUPS - 1)
+    .optional(),
   path: z.string().max(256),
   model: z.string().max(256),
   stream: z.boolean(),

@@ -63,22 +63,44 @@ export function addSums(into: MetricSums, other: MetricSums): void {
 export interface RollupFacts extends DimFacts {
   ts: number;
   metrics: Readonly<Record<string, number>>;
+  /** Assignment-unit group (contracts/assignment.ts); absent: none known. */
+  unit?: number | undefined;
 }
 
-/** Where one event counts: its minute, its slices and its metric samples. */
+/** Where one event counts: its minute, its slices, its unit group and its metric samples. */
 export interface RollupIncrement {
   minute: number;
   slices: Array<[RollupDim, string]>;
+  /** The step rollups add the samples to this unit group too; null: to none. */
+  unit: number | null;
   triples: MetricTriple[];
 }
+
+/**
+ * Per unit group, the count and sum of one metric: `[group, n, sum]` triples
+ * in any order. Enough for the variance *between* groups, which carries the
+ * correlation of one user's requests (analyzer/stats/clustered.ts).
+ */
+export type GroupSums = Array<[group: number, n: number, sum: number]>;
+
+/**
+ * Per unit group, the counts of a sketched metric per coarse bin
+ * (`groupBinKey` of contracts/sketch.ts): `[key, count]` pairs in any order.
+ */
+export type GroupBins = Array<[key: number, count: number]>;
 
 /**
  * The increment of one event.
  *
  * @example
  * rollupIncrement({ ts: 90_000, segment: null, country: "DE", cohort: null, requestClass: null, metrics: { requests: 1 } });
- * // { minute: 1, slices: [["all", "*"], ["segment", "default"], ["country", "DE"], …], triples: [["requests", 1, null]] }
+ * // { minute: 1, slices: [["all", "*"], ["segment", "default"], ["country", "DE"], …], unit: null, triples: [["requests", 1, null]] }
  */
 export function rollupIncrement(e: RollupFacts): RollupIncrement {
-  return { minute: rollupMinute(e.ts), slices: rollupDims(e), triples: metricTriples(e.metrics) };
+  return {
+    minute: rollupMinute(e.ts),
+    slices: rollupDims(e),
+    unit: e.unit ?? null,
+    triples: metricTriples(e.metrics),
+  };
 }

@@ -70,3 +70,29 @@ export function quantileFromBins(bins: Iterable<[number, number]>, q: number): n
   if (n === 0) return null;
   return valueAtRank(sorted, Math.max(1, Math.ceil(q * n)));
 }
+
+/**
+ * Coarse bins per unit group: the step rollups also count each sketched
+ * value in the coarse bin of its unit group, `COARSE_SPAN` fine bins (about
+ * 27% of value range) wide. That is enough to measure how much a quantile's
+ * count varies between groups of users (analyzer/stats/clustered.ts), at a
+ * few hundred counts per row instead of a sketch per group.
+ */
+export const COARSE_SPAN = 12;
+const COARSE_OFFSET = 512;
+
+/** The coarse bin of a fine bin index. */
+export function coarseBin(index: number): number {
+  return Math.floor(index / COARSE_SPAN);
+}
+
+/** One number for (unit group, coarse bin): the key of a `group_bins` count. */
+export function groupBinKey(group: number, coarse: number): number {
+  return group * 2 * COARSE_OFFSET + (coarse + COARSE_OFFSET);
+}
+
+/** The (unit group, coarse bin) of a `groupBinKey`. */
+export function splitGroupBinKey(key: number): { group: number; coarse: number } {
+  const group = Math.floor(key / (2 * COARSE_OFFSET));
+  return { group, coarse: key - group * 2 * COARSE_OFFSET - COARSE_OFFSET };
+}

@@ -14,10 +14,23 @@
  *   (see docs/statistics.md for the trade-off and the measured rates).
  * - inconclusive otherwise; insufficient below the minimum samples per arm.
  */
-import type { EffectInterval, MeanKind } from "../stats/means";
+import {
+  designEffect,
+  indicatorDesignEffect,
+  stableSide,
+  type DesignEffect,
+} from "../stats/clustered";
+import { binIndex } from "../../contracts/sketch";
+import type { ArmMoments, EffectInterval, MeanKind } from "../stats/means";
 import { armMoments, differenceCS, ratioCS } from "../stats/means";
-import { quantileDifferenceCS, quantileRatioCS } from "../stats/quantiles";
-import type { Slice, SliceDim } from "../window";
+import type { TailTest } from "../stats/quantiles";
+import {
+  quantileDifferenceCS,
+  quantileEstimate,
+  quantileRatioCS,
+  tailExceedance,
+} from "../stats/quantiles";
+import type { ArmData, Slice, SliceDim } from "../window";
 import { metricSums, sliceLabel } from "../window";
 import type { Direction, MetricDefinition, MetricStat } from "./definitions";
 import { defaultMinSamples, quantileOf } from "./definitions";
@@ -64,6 +77,14 @@ export interface VerdictRecord {
   alpha: number;
   /** The interval must lie beyond this value (and the estimate beyond `limit`) to fail. */
   failBar: number;
+  /**
+   * How much each arm's requests cluster by user: the design effect (1 =
+   * independent requests, see analyzer/stats/clustered.ts) and the unit
+   * groups with data it was measured on (0: no groups, taken as independent).
+   */
+  clustering: { stable: DesignEffect; canary: DesignEffect };
+  /** Quantiles: the tail-exceedance test at the fail bar (`tailExceedance`), when both arms have data. */
+  tail?: TailTest;
   method: string;
   /** One line for humans, e.g. `latency_p95 on all: fail, canary/stable 1.31 [1.08, 1.6] entirely above the fail bar 1.05, estimate above the limit 1.2 (n 412 canary / 40102 stable)`. */
   reason: string;
@@ -75,8 +96,30 @@ interface Comparison {
   stableEstimate: number | null;
   canaryEstimate: number | null;
   effect: EffectInterval | null;
+  clustering: { stable: DesignEffect; canary: DesignEffect };
+  tail?: TailTest;
   method: string;
 }
+
+/** An arm's moments and its design effect (variance not yet scaled). */
+function clusteredMoments(
+  arm: ArmData,
+  source: string,
+  kind: MeanKind,
+): { moments: ArmMoments | null; deff: DesignEffect } {
+  const sums = metricSums(arm, source);
+  const moments = armMoments(sums, kind);
+  if (!moments) return { moments, deff: { deff: 1, groups: 0 } };
+  return { moments, deff: designEffect(sums, arm.groups?.[source], moments.variance) };
+}
+
+const scaled = (m: ArmMoments | null, d: DesignEffect): ArmMoments | null =>
+  m && { ...m, variance: m.variance * d.deff };
+
+const clusteringText = (c: Comparison["clustering"]) =>
+  c.stable.groups > 0 || c.canary.groups > 0
+    ? `; cluster-robust variance over unit groups (design effect ${num(c.canary.deff)} canary / ${num(c.stable.deff)} stable)`
+    : "";
 
 function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Comparison {
   const relative = def.threshold.kind === "relative";
@@ -84,45 +127,76 @@ function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Compa
   if (q !== null) {
     const stableBins = slice.stable.sketches[def.source] ?? [];
     const canaryBins = slice.canary.sketches[def.source] ?? [];
+    const higherIsWorse = def.direction === "higher_is_worse";
+    const sign = higherIsWorse ? 1 : -1;
+    const bar = (relative ? 1 : 0) + sign * def.threshold.value * s.failMargin;
+    // Quantiles cluster through the share of samples beyond a value: measured
+    // at each arm's quantile for the bounds, at the fail bar for the tail test.
+    const deffAt = (arm: ArmData, value: number | null, below = false): DesignEffect =>
+      value !== null && value > 0
+        ? indicatorDesignEffect(arm.groupBins?.[def.source], binIndex(value), below)
+        : { deff: 1, groups: 0 };
+    const stableQ = quantileEstimate(stableBins, q);
+    const canaryD = deffAt(slice.canary, quantileEstimate(canaryBins, q));
+    const stableD = stableSide(deffAt(slice.stable, stableQ), canaryD);
+    const threshold = stableQ === null ? null : relative ? stableQ * bar : stableQ + bar;
+    const canaryTailD = deffAt(slice.canary, threshold, !higherIsWorse);
     const cmp = (relative ? quantileRatioCS : quantileDifferenceCS)(
       stableBins,
       canaryBins,
       q,
       s.alpha,
       s.planned,
+      { stable: stableD.deff, canary: canaryD.deff },
     );
-    return {
+    const tail = tailExceedance(
+      stableBins,
+      canaryBins,
+      { q, bar, kind: relative ? "ratio" : "difference", higherIsWorse },
+      { stable: stableD.deff, canary: canaryTailD.deff },
+      { alpha: Math.min(0.5, 2 * s.alpha), planned: s.planned },
+    );
+    const clustered = { stable: stableD, canary: canaryD };
+    const base: Comparison = {
       stableN: cmp.stable.n,
       canaryN: cmp.canary.n,
       stableEstimate: cmp.stable.estimate,
       canaryEstimate: cmp.canary.estimate,
       effect: cmp.effect,
-      method: `order-statistic bounds from a beta-binomial confidence sequence per arm (alpha/2 each), ±1% sketch error, ${relative ? "ratio" : "difference"} of opposite ends`,
+      clustering: clustered,
+      method: `order-statistic bounds from a beta-binomial confidence sequence per arm (alpha/2 each), ±1% sketch error, ${relative ? "ratio" : "difference"} of opposite ends; fails also on the canary's share beyond the fail bar × stable's quantile (tail exceedance, each side at alpha)${clusteringText(clustered)}`,
     };
+    return tail ? { ...base, tail } : base;
   }
   const kind: MeanKind = def.stat === "rate" ? "rate" : "mean";
-  const stable = armMoments(metricSums(slice.stable, def.source), kind);
-  const canary = armMoments(metricSums(slice.canary, def.source), kind);
+  const stable = clusteredMoments(slice.stable, def.source, kind);
+  const canary = clusteredMoments(slice.canary, def.source, kind);
+  const clustering = { stable: stableSide(stable.deff, canary.deff), canary: canary.deff };
+  const stableM = scaled(stable.moments, clustering.stable);
+  const canaryM = scaled(canary.moments, clustering.canary);
   // Each verdict claims one side (fail: the bad side, pass: the good side).
   // The asymptotic boundary is symmetric, so the two-sided sequence at 2α
   // errs on each side with probability α (up to the negligible chance of
   // crossing both). Quantile bounds are exact and already one-sided at α.
   const cs = { alpha: Math.min(0.5, 2 * s.alpha), planned: s.planned };
   const effect =
-    stable && canary
+    stableM && canaryM
       ? relative
-        ? ratioCS(stable, canary, cs)
-        : differenceCS(stable, canary, cs)
+        ? ratioCS(stableM, canaryM, cs)
+        : differenceCS(stableM, canaryM, cs)
       : null;
   return {
-    stableN: stable?.n ?? 0,
-    canaryN: canary?.n ?? 0,
-    stableEstimate: stable?.mean ?? null,
-    canaryEstimate: canary?.mean ?? null,
+    stableN: stableM?.n ?? 0,
+    canaryN: canaryM?.n ?? 0,
+    stableEstimate: stableM?.mean ?? null,
+    canaryEstimate: canaryM?.mean ?? null,
     effect,
-    method: relative
-      ? "asymptotic normal-mixture confidence sequence on the log ratio (delta method), each side at alpha"
-      : "asymptotic normal-mixture confidence sequence on the difference, each side at alpha",
+    clustering,
+    method:
+      (relative
+        ? "asymptotic normal-mixture confidence sequence on the log ratio (delta method), each side at alpha"
+        : "asymptotic normal-mixture confidence sequence on the difference, each side at alpha") +
+      clusteringText(clustering),
   };
 }
 
@@ -181,10 +255,17 @@ export function evaluateMetric(
     threshold: { ...def.threshold, direction: def.direction, limit },
     alpha: settings.alpha,
     failBar,
+    clustering: cmp.clustering,
+    ...(cmp.tail ? { tail: cmp.tail } : {}),
     method: cmp.method,
   };
   const where = `${def.name} on ${sliceLabel(slice)}`;
-  const counts = `n ${cmp.canaryN} canary / ${cmp.stableN} stable`;
+  const c = cmp.clustering;
+  const counts =
+    `n ${cmp.canaryN} canary / ${cmp.stableN} stable` +
+    (c.canary.deff > 1 || c.stable.deff > 1
+      ? `, design effect ${num(c.canary.deff)} / ${num(c.stable.deff)} over ${c.canary.groups} / ${c.stable.groups} unit groups`
+      : "");
   if (Math.min(cmp.stableN, cmp.canaryN) < minSamples || cmp.effect === null) {
     return {
       ...base,
@@ -192,16 +273,27 @@ export function evaluateMetric(
       reason: `${where}: insufficient (${counts}, need ${minSamples} per arm)`,
     };
   }
-  const verdict = judge(cmp.effect, def.direction, limit, failBar);
+  const exact = judge(cmp.effect, def.direction, limit, failBar);
+  const beyondLimit =
+    cmp.effect.estimate !== null &&
+    (def.direction === "higher_is_worse"
+      ? cmp.effect.estimate > limit
+      : cmp.effect.estimate < limit);
+  const tailFails =
+    exact === "inconclusive" && cmp.tail !== undefined && cmp.tail.effect.lower > 0 && beyondLimit;
+  const verdict = tailFails ? "fail" : exact;
   const show = def.stat === "rate" && !relative ? pp : num;
   const effectText = `${relative ? "canary/stable" : "canary−stable"} ${show(cmp.effect.estimate)} [${show(cmp.effect.lower)}, ${show(cmp.effect.upper)}]`;
   const side = def.direction === "higher_is_worse" ? "above" : "below";
+  const tail = cmp.tail;
   const why =
     verdict === "pass"
       ? `inside the limit ${show(limit)}`
-      : verdict === "fail"
-        ? `entirely ${side} the fail bar ${show(failBar)}, estimate ${side} the limit ${show(limit)}`
-        : `not conclusive against the limit ${show(limit)} (fail bar ${show(failBar)})`;
+      : tailFails && tail
+        ? `estimate ${side} the limit ${show(limit)}; canary share ${side} ${num(tail.threshold)} (the fail bar on stable's ${def.stat}) ${pp(tail.beyond / tail.canaryN)}, ${pp(tail.effect.estimate)} [${pp(tail.effect.lower)}, ${pp(tail.effect.upper)}] over the ${pp(tail.reference)} a canary at the bar would have`
+        : verdict === "fail"
+          ? `entirely ${side} the fail bar ${show(failBar)}, estimate ${side} the limit ${show(limit)}`
+          : `not conclusive against the limit ${show(limit)} (fail bar ${show(failBar)})`;
   return {
     ...base,
     verdict,

@@ -11,9 +11,11 @@
  *    weight is at), capped by the operator's weight cap.
  * 5. Sample-ratio mismatch: the split cannot be trusted, so nothing that widens
  *    exposure happens. A clear critical failure still rolls back or excludes
- *    (rules 6 and 7: doubt about the split never blocks safety); anything else
- *    holds and notifies, and a step held by a mismatch for `srmMaxHoldMs` is
- *    reported `stuck` with the counts and what to do.
+ *    (rules 6 and 7: doubt about the split never blocks safety), and so does
+ *    a canary arm short of outcomes (`srmDeficitRollback`): lost canary
+ *    outcomes are a failure signal. Anything else holds and notifies, and a
+ *    step held by a mismatch for `srmMaxHoldMs` is reported `stuck` with the
+ *    counts and what to do.
  * 6. A critical metric fails on `all`: rollback.
  * 7. A critical metric fails on other slices only: exclude those slices (and
  *    restart the step clock so the window reflects the new routing), unless
@@ -329,19 +331,28 @@ export function decide(input: DecideInput): Decision {
   return finish(input, underMismatch(input, route, policy, srm, judged), policy);
 }
 
-/** The reason of each mismatching SRM test, with its counts and direction. */
+/** The reason of each mismatching SRM test, with its counts, units and direction. */
 function srmReasons(srm: SrmSummary): string[] {
   return srm.tests
     .filter((x) => x.mismatch)
     .map((x) => {
       const n = x.stable + x.canary;
       const expected = Math.round(n * x.expectedShare);
-      const side =
-        x.canary < expected
-          ? `${expected - x.canary} fewer canary requests than the weight promises (canary outcomes may be lost)`
-          : `${x.canary - expected} more canary requests than the weight promises`;
-      return `sample-ratio mismatch on ${x.slice}: canary share ${pct(x.observedShare * 100)} vs ${pct(x.expectedShare * 100)} (${x.canary} canary / ${x.stable} stable requests; ${side}; p ≤ ${x.pValue.toExponential(1)}); metrics not trusted`;
+      const side = canaryDeficit(x)
+        ? `${expected - x.canary} fewer canary requests than the weight promises (canary outcomes may be lost)`
+        : `${x.canary - expected} more canary requests than the weight promises`;
+      const phi = x.dispersion.deff;
+      const units =
+        phi > 1
+          ? `; ≈ ${Math.round(x.canary / phi)} canary / ${Math.round(x.stable / phi)} stable effective units at overdispersion ${phi.toFixed(1)} over ${x.dispersion.groups} unit groups`
+          : "";
+      return `sample-ratio mismatch on ${x.slice}: canary share ${pct(x.observedShare * 100)} vs ${pct(x.expectedShare * 100)} (${x.canary} canary / ${x.stable} stable requests${units}; ${side}; p ≤ ${x.pValue.toExponential(1)}); metrics not trusted`;
     });
+}
+
+/** The canary arm has fewer outcomes than its weight promises. */
+function canaryDeficit(x: SrmSummary["tests"][number]): boolean {
+  return x.mismatch && x.observedShare < x.expectedShare;
 }
 
 /**
@@ -360,6 +371,21 @@ function underMismatch(
   const verdicts = judged.verdicts ?? [];
   if (judged.action === "rollback" || judged.action === "exclude_segment") {
     return { ...judged, reasons: [...judged.reasons, ...reasons], notify: true, srm };
+  }
+  // Missing canary outcomes are how a crashing canary often shows first (its
+  // failures never reach the log): a failure signal, not only doubt.
+  if (policy.srmDeficitRollback && srm.tests.some(canaryDeficit)) {
+    return {
+      action: "rollback",
+      route: t.rollback(route),
+      reasons: [
+        ...reasons,
+        "rollback: the canary arm is short of outcomes, counted as a failure (policy.srmDeficitRollback)",
+      ],
+      notify: true,
+      verdicts,
+      srm,
+    };
   }
   const stepStarted = route.rollout ? Date.parse(route.rollout.stepStartedAt) : input.now;
   const held = input.now - stepStarted;

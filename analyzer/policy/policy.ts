@@ -53,6 +53,12 @@ export const PolicySchema = z.strictObject({
     .int()
     .min(MINUTE)
     .default(60 * MINUTE),
+  /**
+   * A mismatch with fewer canary outcomes than the weight promises rolls
+   * back: a canary whose failures never reach the log shows first as missing
+   * outcomes. Off: it only holds, like a surplus.
+   */
+  srmDeficitRollback: z.boolean().default(true),
   metrics: z.array(MetricDefinitionSchema).min(1).default(DEFAULT_METRICS),
   /** Exclude a failing segment (instead of rolling back) when `all` is healthy. */
   segmentExclusion: z.boolean().default(true),

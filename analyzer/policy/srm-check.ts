@@ -7,11 +7,18 @@
  * has no segment rules (otherwise its expected share is a mixture the window
  * cannot recover). The level is split evenly over the tests (Bonferroni).
  *
- * Caveat: the counts are requests. With sticky per-user assignment and a few
- * very heavy users the request share can drift from the weight without any
- * fault; the test then errs on the side of holding.
+ * Users, not requests, are assigned: with sticky per-user assignment and a
+ * few heavy users the request share drifts from the weight without any
+ * fault. So the request counts are deflated by their overdispersion across
+ * assignment-unit groups (`requestShareDispersion`, analyzer/stats/clustered.ts):
+ * the test runs on n / φ effective units per arm. φ is 1 for independent
+ * requests and grows with how much a few users weigh; centred on the observed
+ * share, a broken split does not inflate it. docs/statistics.md › "Sample
+ * ratio on units" has why this and not exact unit counts, and the sizes at
+ * which a 52/48 split and 5% lost canary outcomes are caught.
  */
 import type { Route } from "../../contracts/config";
+import { requestShareDispersion } from "../stats/clustered";
 import { srmTest } from "../stats/srm";
 import type { WindowData } from "../window";
 import { DEFAULT_SEGMENT, metricSums, sliceLabel } from "../window";
@@ -51,14 +58,17 @@ export function checkSrm(route: Route, window: WindowData, alpha: number): SrmSu
     };
   }
   const each = alpha / testable.length;
-  const tests = testable.map((s) => ({
-    slice: sliceLabel(s),
-    ...srmTest(
-      metricSums(s.stable, REQUESTS).n,
-      metricSums(s.canary, REQUESTS).n,
-      (expectedWeight(route, s) ?? 0) / 100,
-      each,
-    ),
-  }));
+  const tests = testable.map((s) => {
+    const stable = metricSums(s.stable, REQUESTS).n;
+    const canary = metricSums(s.canary, REQUESTS).n;
+    const dispersion = requestShareDispersion(
+      s.stable.groups?.[REQUESTS],
+      s.canary.groups?.[REQUESTS],
+    );
+    const phi = Number.isFinite(dispersion.deff) ? dispersion.deff : Math.max(stable + canary, 1);
+    const result = srmTest(stable / phi, canary / phi, (expectedWeight(route, s) ?? 0) / 100, each);
+    // Counts as requests for the record; the evidence is that of the units.
+    return { slice: sliceLabel(s), ...result, stable, canary, dispersion };
+  });
   return { checked: true, alpha: each, mismatch: tests.some((t) => t.mismatch), tests };
 }

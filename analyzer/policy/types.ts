@@ -1,6 +1,7 @@
 /** Input and output of `decide`. */
 import type { Route } from "../../contracts/config";
 import type { VerdictRecord } from "../metrics/verdict";
+import type { DesignEffect } from "../stats/clustered";
 import type { SrmResult } from "../stats/srm";
 import type { WindowData } from "../window";
 import type { Policy, PolicyInput } from "./policy";
@@ -34,7 +35,12 @@ export interface SrmSummary {
   /** Per-test level after the Bonferroni split over the tested segments. */
   alpha: number;
   mismatch: boolean;
-  tests: Array<SrmResult & { slice: string }>;
+  /**
+   * `stable` / `canary` are request counts; the test ran on them divided by
+   * `dispersion.deff`, the request-share overdispersion across unit groups
+   * (effective units per arm).
+   */
+  tests: Array<SrmResult & { slice: string; dispersion: DesignEffect }>;
   /** Why the check did not run, when it did not. */
   skipped?: string;
 }

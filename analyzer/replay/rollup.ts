@@ -13,7 +13,15 @@ import type { QualityRecord } from "../../contracts/export";
 import type { OutcomeEvent, Variant } from "../../contracts/outcome";
 import { MINUTE_MS, rollupMinute } from "../../contracts/minute";
 import { rollupDims } from "../../contracts/dims";
-import { addSample, addSums, metricBin, type MetricSums } from "../../contracts/rollup";
+import {
+  addSample,
+  addSums,
+  metricBin,
+  type GroupSums,
+  type MetricSums,
+} from "../../contracts/rollup";
+import { UNIT_GROUPS, unitGroup } from "../../contracts/assignment";
+import { coarseBin, groupBinKey } from "../../contracts/sketch";
 import { DenseBins } from "./dense-bins";
 import type { ArmData, SliceDim, WindowData } from "../window";
 
@@ -21,7 +29,17 @@ import type { ArmData, SliceDim, WindowData } from "../window";
 export type RollupEvent = Pick<
   OutcomeEvent,
   "ts" | "variant" | "segment" | "country" | "cohort" | "requestClass" | "metrics"
->;
+> &
+  Partial<Pick<OutcomeEvent, "unit" | "requestId">>;
+
+/**
+ * The unit group an event counts in, as the ingest decides it
+ * (worker/ingest/rows.ts): its `unit`, else the group of its request id, else
+ * none (a quality record: its metric then keeps no groups).
+ */
+export function eventUnit(e: RollupEvent): number | null {
+  return e.unit ?? (e.requestId !== undefined ? unitGroup(e.requestId) : null);
+}
 
 export { MINUTE_MS };
 
@@ -60,8 +78,11 @@ export class PreparedMetrics {
   readonly values: number[] = [];
   readonly bins: Array<number | null> = [];
   length = 0;
+  /** The event's unit group (null: none known). */
+  unit: number | null = null;
 
-  fill(metrics: Record<string, number>): this {
+  fill(metrics: Record<string, number>, unit: number | null = null): this {
+    this.unit = unit;
     this.length = 0;
     for (const name in metrics) {
       const value = metrics[name];
@@ -79,6 +100,12 @@ export class PreparedMetrics {
 export class ArmAccumulator {
   readonly sums = new Map<string, MetricSums>();
   readonly bins = new Map<string, DenseBins>();
+  /** Per metric, [n, sum] of each unit group, interleaved (2 × UNIT_GROUPS). */
+  readonly groups = new Map<string, Float64Array>();
+  /** Per sketched metric, `groupBinKey(group, coarse bin)` → count. */
+  readonly groupBins = new Map<string, Map<number, number>>();
+  /** Metrics with a sample that had no unit: their groups are incomplete. */
+  readonly ungrouped = new Set<string>();
 
   add(metrics: Record<string, number>): void {
     this.addPrepared(new PreparedMetrics().fill(metrics));
@@ -97,7 +124,37 @@ export class ArmAccumulator {
       addSample(s, value);
       const bin = p.bins[i];
       if (bin !== undefined && bin !== null) this.addBin(name, bin, 1);
+      if (p.unit === null) this.ungrouped.add(name);
+      else {
+        const g = this.groupsOf(name);
+        const at = 2 * p.unit;
+        g[at] = g[at]! + 1;
+        g[at + 1] = g[at + 1]! + value;
+        if (bin !== undefined && bin !== null) {
+          const gb = this.groupBinsOf(name);
+          const key = groupBinKey(p.unit, coarseBin(bin));
+          gb.set(key, (gb.get(key) ?? 0) + 1);
+        }
+      }
     }
+  }
+
+  private groupBinsOf(metric: string): Map<number, number> {
+    let b = this.groupBins.get(metric);
+    if (!b) {
+      b = new Map();
+      this.groupBins.set(metric, b);
+    }
+    return b;
+  }
+
+  private groupsOf(metric: string): Float64Array {
+    let g = this.groups.get(metric);
+    if (!g) {
+      g = new Float64Array(2 * UNIT_GROUPS);
+      this.groups.set(metric, g);
+    }
+    return g;
   }
 
   addBin(metric: string, bin: number, count: number): void {
@@ -123,12 +180,31 @@ export class ArmAccumulator {
       }
       b.merge(bins);
     }
+    for (const [name, o] of other.groups) {
+      const g = this.groupsOf(name);
+      for (let i = 0; i < o.length; i++) g[i] = g[i]! + o[i]!;
+    }
+    for (const [name, o] of other.groupBins) {
+      const b = this.groupBinsOf(name);
+      for (const [key, count] of o) b.set(key, (b.get(key) ?? 0) + count);
+    }
+    for (const name of other.ungrouped) this.ungrouped.add(name);
   }
 
   toArmData(): ArmData {
     const arm: ArmData = { metrics: {}, sketches: {} };
     for (const [name, s] of this.sums) arm.metrics[name] = { ...s };
     for (const [name, bins] of this.bins) arm.sketches[name] = bins.entries();
+    for (const [name, g] of this.groups) {
+      if (this.ungrouped.has(name)) continue;
+      const out: GroupSums = [];
+      for (let i = 0; i < UNIT_GROUPS; i++)
+        if (g[2 * i]! > 0) out.push([i, g[2 * i]!, g[2 * i + 1]!]);
+      (arm.groups ??= {})[name] = out;
+    }
+    for (const [name, b] of this.groupBins) {
+      if (!this.ungrouped.has(name)) (arm.groupBins ??= {})[name] = [...b];
+    }
     return arm;
   }
 }
@@ -200,7 +276,7 @@ export class MinuteRollup {
   private dirty = Number.POSITIVE_INFINITY;
 
   add(e: RollupEvent): void {
-    const prepared = this.scratch.fill(e.metrics);
+    const prepared = this.scratch.fill(e.metrics, eventUnit(e));
     for (const slice of this.slicesOf(floorMinute(e.ts), e)) {
       (e.variant === "canary" ? slice.canary : slice.stable).addPrepared(prepared);
     }

@@ -10,7 +10,7 @@ import type { TimelineEntry } from "../replay/replay";
 import { Replayer } from "../replay/replay";
 import { ArmAccumulator, MINUTE_MS, PreparedMetrics } from "../replay/rollup";
 import { segmentFor, servesCanary } from "./assign";
-import { variantFor } from "../../contracts/assignment";
+import { UNIT_GROUPS, variantFor } from "../../contracts/assignment";
 import { logNormal, mulberry32, pickCumulative, type Random } from "./prng";
 import type { ArmModel, Scenario } from "./scenario";
 import { countryShares, simulationRoute } from "./scenario";
@@ -32,6 +32,8 @@ export interface SimResult {
   totalRequests: number;
   /** The first decision with this action, if any. */
   first(action: TimelineEntry["action"]): SimEntry | undefined;
+  /** The last decision, holds included: why an unfinished run was waiting. */
+  last: TimelineEntry | undefined;
 }
 
 export interface SimOptions {
@@ -116,7 +118,9 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
       const failed = rand() < arm.errorRate;
       const latencyMs = logNormal(rand, arm.latencyMedianMs, arm.latencySigma);
       ok.latency_ms = latencyMs;
-      (canary ? target.canary : target.stable).addPrepared(scratch.fill(failed ? fail : ok));
+      // Each request is its own unit: the group of a fresh request id.
+      const unit = Math.floor(rand() * UNIT_GROUPS);
+      (canary ? target.canary : target.stable).addPrepared(scratch.fill(failed ? fail : ok, unit));
       if (canary) canaryRequests += 1;
     }
     // Summed per (segment, country, variant) first: the same rollup as
@@ -166,6 +170,7 @@ function result(
   canaryRequests: number,
   totalRequests: number,
 ): SimResult {
+  const last = replayer.timeline[replayer.timeline.length - 1];
   // Holds are not kept: a day of minutes per seed adds up.
   replayer.timeline.length = 0;
   return {
@@ -177,6 +182,7 @@ function result(
     canaryRequests,
     totalRequests,
     first: (action) => events.find((e) => e.action === action),
+    last,
   };
 }
 
@@ -208,7 +214,7 @@ function simulateWorld(
   const scratch = new PreparedMetrics();
   const { ok, fail, failedOver } = metricRecords();
   const events: SimEntry[] = [];
-  const req: WorldRequest = { user: -1, country: 0, stream: false, bucket: 0 };
+  const req: WorldRequest = { user: -1, country: 0, stream: false, bucket: 0, unit: 0 };
   let canaryRequests = 0;
   let totalRequests = 0;
   let previous = replayer.route;
@@ -257,7 +263,7 @@ function simulateWorld(
       ok.latency_ms = logNormal(rand, median, arm.latencySigma);
       const metrics = failed ? (canary && world.failover ? failedOver : fail) : ok;
       const cell = cellFor(plan.segment, req.country, req.stream ? "stream" : "chat");
-      (canary ? cell.canary : cell.stable).addPrepared(scratch.fill(metrics));
+      (canary ? cell.canary : cell.stable).addPrepared(scratch.fill(metrics, req.unit));
       if (canary) canaryRequests += 1;
     }
     for (const cell of cells.values()) {

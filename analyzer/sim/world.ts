@@ -13,7 +13,7 @@
  * Pure: everything derives from the seed. `simulate` runs it when a scenario
  * has a `world`.
  */
-import { BUCKETS, bucketOf } from "../../contracts/assignment";
+import { BUCKETS, bucketOf, UNIT_GROUPS, unitGroup } from "../../contracts/assignment";
 import type { Route } from "../../contracts/config";
 import { normal, pickCumulative, type Random } from "./prng";
 
@@ -69,6 +69,8 @@ export interface Population {
   /** Error-rate multiplier (mean 1). */
   errors: Float64Array;
   keys: string[];
+  /** Each user's unit group (`unitGroup` of the key, as the edge stamps it). */
+  units: Uint8Array;
 }
 
 /** `countryShares`: cumulative country shares (`countryShares` of scenario.ts). */
@@ -104,7 +106,8 @@ export function population(
     errors[i] = Math.exp(es * normal(rand) - (es * es) / 2);
     keys.push(`user-${i}`);
   }
-  return { cumulative, country, latency, errors, keys };
+  const units = Uint8Array.from(keys, (k) => unitGroup(k));
+  return { cumulative, country, latency, errors, keys, units };
 }
 
 /**
@@ -118,12 +121,13 @@ export function userBuckets(p: Population, route: Route): Int32Array {
   return out;
 }
 
-/** One drawn request: its user (-1 without a key), country index, class and bucket. */
+/** One drawn request: its user (-1 without a key), country index, class, bucket and unit group. */
 export interface WorldRequest {
   user: number;
   country: number;
   stream: boolean;
   bucket: number;
+  unit: number;
 }
 
 /** Draws the next request of the world. */
@@ -140,11 +144,14 @@ export function drawRequest(
     out.user = -1;
     out.country = pickCumulative(rand, countryShares);
     out.bucket = Math.floor(rand() * BUCKETS);
+    // Its own unit: the group of a fresh request id.
+    out.unit = Math.floor(rand() * UNIT_GROUPS);
   } else {
     const u = pickCumulative(rand, p.cumulative);
     out.user = u;
     out.country = p.country[u]!;
     out.bucket = buckets[u]!;
+    out.unit = p.units[u]!;
   }
   out.stream = stream;
   return out;

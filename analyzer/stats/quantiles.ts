@@ -22,6 +22,7 @@
  * density estimate, which quantiles of heavy-tailed latencies make fragile.
  */
 import {
+  binIndex,
   binsCount,
   SKETCH_RELATIVE_ACCURACY,
   sortedBins,
@@ -29,7 +30,8 @@ import {
 } from "../../contracts/sketch";
 import type { SketchBins } from "../window";
 import { betaBinomialCountInterval } from "./beta-binomial";
-import type { EffectInterval } from "./means";
+import type { CsSettings, EffectInterval } from "./means";
+import { differenceCS } from "./means";
 
 // p50, p95 and p99 of one arm read the same bins: sort them once, and not at
 // all when they come sorted (as the in-memory rollup emits them).
@@ -54,6 +56,13 @@ function sortedOnce(bins: SketchBins): Array<[number, number]> {
   return sorted;
 }
 
+/** The sketch's q-quantile (rank ceil(q·n)), null when empty; sorts the bins once per array. */
+export function quantileEstimate(bins: SketchBins, q: number): number | null {
+  const sorted = sortedOnce(bins);
+  const n = binsCount(sorted);
+  return n === 0 ? null : valueAtRank(sorted, Math.max(1, Math.ceil(q * n)));
+}
+
 export interface QuantileBounds {
   n: number;
   /** The sketch's quantile (rank ceil(q·n), as `quantileFromBins`); null when empty. */
@@ -67,6 +76,11 @@ export interface QuantileBounds {
 /**
  * Anytime-valid (1 − alpha) bounds for the q-quantile of one arm.
  *
+ * `deff` (≥ 1, analyzer/stats/clustered.ts) is the arm's design effect when
+ * its observations cluster by user: the count below the quantile then varies
+ * `deff` times more than a binomial's, so the count interval is taken on the
+ * effective sample n / deff and its ranks scaled back to n.
+ *
  * @example quantileCS(bins, 0.95, 0.05, 1000) // { n, estimate, lower, upper }
  */
 export function quantileCS(
@@ -74,17 +88,24 @@ export function quantileCS(
   q: number,
   alpha: number,
   planned: number,
+  deff = 1,
 ): QuantileBounds {
   const sorted = sortedOnce(bins);
   const n = binsCount(sorted);
   if (n === 0) return { n, estimate: null, lower: 0, upper: Number.POSITIVE_INFINITY };
-  const { lo, hi } = betaBinomialCountInterval(n, q, alpha, planned);
+  const estimate = valueAtRank(sorted, Math.max(1, Math.ceil(q * n)));
+  const effective = deff > 1 ? Math.floor(n / deff) : n;
+  if (effective < 1) return { n, estimate, lower: 0, upper: Number.POSITIVE_INFINITY };
+  const interval = betaBinomialCountInterval(effective, q, alpha, planned);
+  const scale = n / effective;
+  const lo = Math.floor(interval.lo * scale);
+  const hi = effective === n ? interval.hi : Math.ceil((interval.hi + 1) * scale) - 1;
   const a = SKETCH_RELATIVE_ACCURACY;
   const lowValue = lo >= 1 ? valueAtRank(sorted, lo) : null;
   const highValue = hi + 1 <= n ? valueAtRank(sorted, hi + 1) : null;
   return {
     n,
-    estimate: valueAtRank(sorted, Math.max(1, Math.ceil(q * n))),
+    estimate,
     lower: lowValue === null ? 0 : lowValue / (1 + a),
     upper: highValue === null ? Number.POSITIVE_INFINITY : highValue / (1 - a),
   };
@@ -111,9 +132,10 @@ function comparison(effect: (stable: Known, canary: Known) => EffectInterval | n
     q: number,
     alpha: number,
     planned: number,
+    deff: { stable: number; canary: number } = { stable: 1, canary: 1 },
   ): QuantileComparison => {
-    const stable = quantileCS(stableBins, q, alpha / 2, planned);
-    const canary = quantileCS(canaryBins, q, alpha / 2, planned);
+    const stable = quantileCS(stableBins, q, alpha / 2, planned, deff.stable);
+    const canary = quantileCS(canaryBins, q, alpha / 2, planned, deff.canary);
     if (!known(stable) || !known(canary)) return { stable, canary, effect: null };
     return { stable, canary, effect: effect(stable, canary) };
   };
@@ -139,3 +161,70 @@ export const quantileDifferenceCS = comparison((stable, canary) => ({
   lower: canary.lower - stable.upper,
   upper: canary.upper - stable.lower,
 }));
+
+/** The tail-exceedance comparison behind a quantile's fail verdict (`tailExceedance`). */
+export interface TailTest {
+  /** The value the canary's tail is counted beyond: the fail bar applied to stable's quantile. */
+  threshold: number;
+  /** Canary samples strictly beyond the threshold (whole bins only), of `canaryN`. */
+  beyond: number;
+  canaryN: number;
+  /** The share beyond the threshold a canary at the fail bar would have: 1 − q (or q, lower is worse). */
+  reference: number;
+  /** canary share beyond − reference, with its confidence-sequence interval. */
+  effect: EffectInterval;
+}
+
+/**
+ * A two-sample test of tail exceedance: the canary's share of samples beyond
+ * the fail bar applied to stable's q-quantile (`bar × q̂_s` for a ratio,
+ * `q̂_s + bar` for a difference), against the share 1 − q a canary exactly at
+ * the fail bar would have (q when lower is worse). The canary side is a
+ * proportion with its own (design-effect scaled) variance; the stable side's
+ * uncertainty enters through q̂_s, whose rank varies like a proportion of
+ * q(1 − q)/n_s, which near the bar moves the canary share by as much, so that
+ * term is added too. The interval is the asymptotic confidence sequence of
+ * `differenceCS`, two-sided at `cs.alpha`.
+ *
+ * Much faster than the exact order-statistic bounds (two one-sample
+ * intervals joined by Bonferroni, each at half the level) on a shift confined
+ * to the tail, because it spends all its power on the one question a p95
+ * regression asks: are more canary requests slow? docs/statistics.md ›
+ * "Tail shifts" has the measured difference. Only bins wholly beyond the
+ * threshold count, which can only understate the canary's share.
+ *
+ * @example
+ * tailExceedance(stableBins, canaryBins, { q: 0.95, bar: 1.05, kind: "ratio", higherIsWorse: true },
+ *   { stable: 1, canary: 1 }, { alpha: 0.01, planned: 1000 })?.effect.lower // > 0: the tail is heavier
+ */
+export function tailExceedance(
+  stableBins: SketchBins,
+  canaryBins: SketchBins,
+  test: { q: number; bar: number; kind: "ratio" | "difference"; higherIsWorse: boolean },
+  deff: { stable: number; canary: number },
+  cs: CsSettings,
+): TailTest | null {
+  const stableSorted = sortedOnce(stableBins);
+  const canarySorted = sortedOnce(canaryBins);
+  const ns = binsCount(stableSorted);
+  const nc = binsCount(canarySorted);
+  if (ns === 0 || nc === 0) return null;
+  const qs = valueAtRank(stableSorted, Math.max(1, Math.ceil(test.q * ns)));
+  if (qs === null) return null;
+  const threshold = test.kind === "ratio" ? qs * test.bar : qs + test.bar;
+  if (!(threshold > 0)) return null;
+  const edge = binIndex(threshold);
+  let beyond = 0;
+  // Bin i holds (γ^(i−1), γ^i]: above `edge` lies wholly above the threshold,
+  // below `edge` wholly below it.
+  for (const [index, count] of canarySorted)
+    if (test.higherIsWorse ? index > edge : index < edge) beyond += count;
+  const reference = test.higherIsWorse ? 1 - test.q : test.q;
+  const p = (beyond + 1) / (nc + 2);
+  const effect = differenceCS(
+    { n: ns, mean: reference, variance: reference * (1 - reference) * deff.stable },
+    { n: nc, mean: beyond / nc, variance: p * (1 - p) * deff.canary },
+    cs,
+  );
+  return { threshold, beyond, canaryN: nc, reference, effect };
+}

@@ -1,7 +1,7 @@
 /**
  * Reads a route's current rollout step from `step_rollups` into the analyzer's
  * `WindowData`: one indexed range read of at most (slices × arms × metrics)
- * rows, each sketch a single JSON value. Neither traffic nor the step's length
+ * rows, each sketch and each set of unit-group sums a single JSON value. Neither traffic nor the step's length
  * changes how many rows there are, so a run costs the same at 10^3 or 10^6
  * requests a day (docs/step-rollups.md). Arbitrary time windows (the admin
  * API's `from`/`to`) are read from the per-minute rollups by `window-reader.ts`.
@@ -9,7 +9,7 @@
 import { and, eq, or } from "drizzle-orm";
 import { rolloutStep, type Route } from "../../contracts/config";
 import { stepRollups } from "../../contracts/db/schema";
-import type { Slice, SliceDim, SketchBins, WindowData } from "../window";
+import type { GroupSums, Slice, SliceDim, SketchBins, WindowData } from "../window";
 import { emptyArm } from "../window";
 import type { Db } from "../../store/config-store";
 
@@ -35,6 +35,8 @@ export async function readStep(db: Db, route: Route, now: number): Promise<Windo
       sum: t.sum,
       sumSq: t.sumSq,
       bins: t.bins,
+      groups: t.groups,
+      groupBins: t.groupBins,
     })
     .from(t)
     .where(
@@ -59,8 +61,17 @@ export async function readStep(db: Db, route: Route, now: number): Promise<Windo
     const arm = s[r.variant];
     arm.metrics[r.metric] = { n: r.n, sum: r.sum, sumSq: r.sumSq };
     if (r.bins !== null) arm.sketches[r.metric] = parseBins(r.bins);
+    if (r.groups !== null) (arm.groups ??= {})[r.metric] = parseGroups(r.groups);
+    if (r.groupBins !== null) (arm.groupBins ??= {})[r.metric] = parseBins(r.groupBins);
   }
   return { from: step, to: now, slices: [...slices.values()] };
+}
+
+/** `{"<group>": [n, sum]}` as [group, n, sum] triples. */
+export function parseGroups(json: string): GroupSums {
+  return Object.entries(JSON.parse(json) as Record<string, [number, number]>).map(
+    ([group, [n, sum]]) => [Number(group), n, sum],
+  );
 }
 
 /** `{"<bin>": count}` as [bin, count] pairs. */

@@ -42,6 +42,8 @@ export const outcomes = sqliteTable(
     cohort: text("cohort"),
     requestClass: text("request_class"),
     keyed: integer("keyed", { mode: "boolean" }).notNull(),
+    /** Assignment-unit group (contracts/assignment.ts `unitGroup`); null in rows older than it. */
+    unit: integer("unit"),
     path: text("path").notNull(),
     model: text("model").notNull(),
     stream: integer("stream", { mode: "boolean" }).notNull(),
@@ -123,9 +125,9 @@ export const rollupBins = sqliteTable(
 
 /**
  * Per-step aggregates, what the analyzer judges: one row per (route, rollout,
- * step, variant, release, dimension value, metric) holding the count, sums and,
- * for sketched metrics, the whole sketch as a JSON object `{"<bin>": count}`
- * (merged in SQL on upsert). Its size depends on slices and metrics, never on
+ * step, variant, release, dimension value, metric) holding the count, sums,
+ * the count and sum per assignment-unit group and, for sketched metrics, the
+ * whole sketch as a JSON object `{"<bin>": count}` (merged in SQL on upsert). Its size depends on slices and metrics, never on
  * traffic or time, so reading a step costs the same at any volume.
  * See docs/step-rollups.md.
  */
@@ -139,6 +141,18 @@ export const stepRollups = sqliteTable(
     ...sliceColumns,
     ...sums,
     bins: text("bins"),
+    /**
+     * Count and sum per assignment-unit group as `{"<group>": [n, sum]}`
+     * (merged in SQL on upsert); null when an increment had no unit. The
+     * analyzer takes the variance between groups (analyzer/stats/clustered.ts).
+     */
+    groups: text("groups"),
+    /**
+     * Sketched metrics: counts per (unit group, coarse bin) as
+     * `{"<groupBinKey>": count}` (contracts/sketch.ts), merged like `bins`;
+     * null when an increment had no unit.
+     */
+    groupBins: text("group_bins"),
   },
   (t) => [primaryKey({ columns: [t.routeId, t.rolloutId, t.step, ...sliceKey(t)] })],
 );

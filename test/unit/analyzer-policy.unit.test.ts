@@ -372,14 +372,25 @@ describe("decide: regressions", () => {
     expect(d.verdicts.length).toBeGreaterThan(0);
   });
 
-  it("names a canary deficit as possibly lost canary outcomes", () => {
+  it("names a canary deficit as possibly lost canary outcomes and rolls back on it", () => {
     const specs = healthy(6000);
     specs[1] = { ...specs[1]!, canary: 4000 };
     const d = decide({ route: route(), now: NOW, window: windowOf(specs) });
-    expect(d.action).toBe("hold");
+    expect(d.action).toBe("rollback");
+    expect(d.notify).toBe(true);
     expect(d.reasons[0]).toContain(
       "(4000 canary / 594000 stable requests; 1980 fewer canary requests than the weight promises (canary outcomes may be lost);",
     );
+    expect(d.reasons.at(-1)).toBe(
+      "rollback: the canary arm is short of outcomes, counted as a failure (policy.srmDeficitRollback)",
+    );
+    const off = decide({
+      route: route(),
+      now: NOW,
+      window: windowOf(specs),
+      policy: { srmDeficitRollback: false },
+    });
+    expect(off.action).toBe("hold");
   });
 
   it("reports a step held by a mismatch for srmMaxHoldMs as stuck, with what to do", () => {

@@ -170,7 +170,8 @@ describe("replay", () => {
   });
 
   it("flags recorded traffic that does not follow the replayed weights", () => {
-    const policy = { minStepDurationMs: 5 * MIN, minCanarySamples: 300 };
+    // A surplus or a deficit: hold, not roll back, to see the flag for the whole replay.
+    const policy = { minStepDurationMs: 5 * MIN, minCanarySamples: 300, srmDeficitRollback: false };
     const { timeline } = replay(recorded(40, 1000), route(), policy, {
       from: T0,
       to: T0 + 40 * MIN,

@@ -42,6 +42,7 @@ function verdict(over: Partial<VerdictRecord>): VerdictRecord {
     threshold: { kind: "relative", value: 0.2, direction: "higher_is_worse", limit: 1.2 },
     alpha: 0.0125,
     failBar: 1.05,
+    clustering: { stable: { deff: 1, groups: 0 }, canary: { deff: 1, groups: 0 } },
     method: "m",
     reason: "r",
     ...over,

@@ -77,7 +77,15 @@ export function addQualityRollups(db: Db, src: QualitySource) {
       db,
       stepRollups,
       obs,
-      { ...key, step: sql`step`, ...sums, bins: sql`NULL` },
+      // Scores and feedback carry no unit: their rows keep no group sums (independent samples).
+      {
+        ...key,
+        step: sql`step`,
+        ...sums,
+        bins: sql`NULL`,
+        groups: sql`NULL`,
+        groupBins: sql`NULL`,
+      },
       sql`step > 0 AND rollout_id != ''`,
     ),
   ] as const;

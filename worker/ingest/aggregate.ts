@@ -2,7 +2,8 @@
  * The rollup increments of a set of outcome rows, aggregated in the consumer
  * instead of in SQL: per-minute sums (every dimension), per-minute sketch bins
  * (the `all` dimension: time series and /metrics), and per-step aggregates
- * (every dimension, sums plus the whole sketch: what the analyzer judges).
+ * (every dimension, sums, unit-group sums and the whole sketch: what the
+ * analyzer judges).
  * What one event adds is `contracts/rollup.ts`, the definition the offline
  * replay uses too. Pure. The store writes them in the transaction that
  * inserts exactly these rows, so they count each request once
@@ -14,6 +15,7 @@
  */
 import type { rollupBins, rollupMetrics, stepRollups } from "../../contracts/db/schema";
 import { addSample, type MetricSums } from "../../contracts/rollup";
+import { coarseBin, groupBinKey } from "../../contracts/sketch";
 import type { IngestRow } from "./rows";
 
 export type MinuteSumRow = typeof rollupMetrics.$inferInsert;
@@ -27,9 +29,15 @@ export interface Increments {
   steps: StepRow[];
 }
 
-/** Sums of one metric, and its sketch bins when it is sketched. */
+/** Sums of one metric, its sketch bins when it is sketched, and (per step) its unit-group sums. */
 interface Acc extends MetricSums {
   bins: Map<number, number> | null;
+  /** Group → [n, sum]; null while no sample had a unit. */
+  groups: Map<number, [number, number]> | null;
+  /** Sketched metrics: `groupBinKey(group, coarse bin)` → count. */
+  groupBins: Map<number, number> | null;
+  /** Samples without a unit (the row's groups are then incomplete). */
+  noUnit: number;
 }
 
 /** The accumulators of one key head (minute or step), per slice and metric. */
@@ -88,7 +96,19 @@ function sliceOf(g: Group<unknown>, dim: string, dimValue: string): Metrics {
 
 function accOf(metrics: Metrics, metric: string): Acc {
   let acc = metrics.get(metric);
-  if (!acc) metrics.set(metric, (acc = { n: 0, sum: 0, sumSq: 0, bins: null }));
+  if (!acc)
+    metrics.set(
+      metric,
+      (acc = {
+        n: 0,
+        sum: 0,
+        sumSq: 0,
+        bins: null,
+        groups: null,
+        groupBins: null,
+        noUnit: 0,
+      }),
+    );
   return acc;
 }
 
@@ -98,6 +118,36 @@ function add(acc: Acc, v: number, bin: number | null): void {
     acc.bins ??= new Map();
     acc.bins.set(bin, (acc.bins.get(bin) ?? 0) + 1);
   }
+}
+
+function addToGroup(acc: Acc, v: number, bin: number | null, unit: number | null): void {
+  if (unit === null) {
+    acc.noUnit += 1;
+    return;
+  }
+  acc.groups ??= new Map();
+  const g = acc.groups.get(unit);
+  if (g) {
+    g[0] += 1;
+    g[1] += v;
+  } else acc.groups.set(unit, [1, v]);
+  if (bin !== null) {
+    acc.groupBins ??= new Map();
+    const key = groupBinKey(unit, coarseBin(bin));
+    acc.groupBins.set(key, (acc.groupBins.get(key) ?? 0) + 1);
+  }
+}
+
+/**
+ * `{"<group>": [n, sum]}` of a step accumulator; null when any sample lacked a
+ * unit (a partial set of groups would understate the variance between them).
+ */
+function groupsJson(acc: Acc): { groups: string | null; groupBins: string | null } {
+  const complete = acc.noUnit === 0;
+  return {
+    groups: complete && acc.groups ? JSON.stringify(Object.fromEntries(acc.groups)) : null,
+    groupBins: complete && acc.groupBins ? JSON.stringify(Object.fromEntries(acc.groupBins)) : null,
+  };
 }
 
 /**
@@ -113,7 +163,7 @@ export function rollupIncrements(rows: readonly IngestRow[]): Increments {
   const minutes = new Map<string, Group<MinuteHead>>();
   const steps = new Map<string, Group<StepHead>>();
   for (const { row, increment } of rows) {
-    const { minute, slices, triples } = increment;
+    const { minute, slices, triples, unit } = increment;
     const { routeId, rolloutId, releaseId, variant, step } = row;
     const m = groupOf(minutes, JSON.stringify([minute, routeId, rolloutId, releaseId, variant]), {
       minute,
@@ -139,7 +189,11 @@ export function rollupIncrements(rows: readonly IngestRow[]): Increments {
       const all = dim === "all";
       for (const [metric, v, bin] of triples) {
         add(accOf(ms, metric), v, all ? bin : null);
-        if (ss) add(accOf(ss, metric), v, bin);
+        if (ss) {
+          const acc = accOf(ss, metric);
+          add(acc, v, bin);
+          addToGroup(acc, v, bin, unit);
+        }
       }
     }
   }
@@ -155,7 +209,8 @@ export function rollupIncrements(rows: readonly IngestRow[]): Increments {
   const stepRows: StepRow[] = [];
   for (const { head: h, slices } of steps.values())
     for (const { dim, dimValue, metrics } of slices.values())
-      for (const [metric, { n, sum, sumSq, bins }] of metrics)
+      for (const [metric, acc] of metrics) {
+        const { n, sum, sumSq, bins } = acc;
         stepRows.push({
           routeId: h.routeId,
           rolloutId: h.rolloutId,
@@ -169,6 +224,8 @@ export function rollupIncrements(rows: readonly IngestRow[]): Increments {
           sum,
           sumSq,
           bins: bins ? JSON.stringify(Object.fromEntries(bins)) : null,
+          ...groupsJson(acc),
         });
+      }
   return { minuteSums, minuteBins, steps: stepRows };
 }

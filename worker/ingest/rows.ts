@@ -7,6 +7,7 @@
  */
 import type { outcomes } from "../../contracts/db/schema";
 import type { OutcomeEvent } from "../../contracts/outcome";
+import { unitGroup } from "../../contracts/assignment";
 import { rollupIncrement, type RollupIncrement } from "../../contracts/rollup";
 
 /** An `outcomes` row as the consumer builds it; the store adds the batch tag. */
@@ -18,9 +19,13 @@ export interface IngestRow {
   increment: RollupIncrement;
 }
 
-/** The row and increment of an event; the row stores the increment's metric triples. */
+/**
+ * The row and increment of an event; the row stores the increment's metric
+ * triples. An event from an edge older than the `unit` field counts as a
+ * unit of its own (the group of its request id).
+ */
 export function toIngestRow(e: OutcomeEvent): IngestRow {
-  const increment = rollupIncrement(e);
+  const increment = rollupIncrement({ ...e, unit: e.unit ?? unitGroup(e.requestId) });
   return { row: toOutcomeRow(e, increment), increment };
 }
 
@@ -45,6 +50,7 @@ export function toOutcomeRow(e: OutcomeEvent, inc = rollupIncrement(e)): Outcome
     cohort: e.cohort,
     requestClass: e.requestClass,
     keyed: e.keyed,
+    unit: inc.unit,
     path: e.path,
     model: e.model,
     stream: e.stream,

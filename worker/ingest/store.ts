@@ -124,7 +124,12 @@ export function incrementStatements(db: Db, inc: Increments) {
     ...upserts(db, rollupBins, inc.minuteBins, {
       count: sql`${rollupBins.count} + ${excluded(rollupBins.count.name)}`,
     }),
-    ...upserts(db, stepRollups, inc.steps, { ...addSums(stepRollups), bins: mergeBins() }),
+    ...upserts(db, stepRollups, inc.steps, {
+      ...addSums(stepRollups),
+      bins: mergeBins(stepRollups.bins.name),
+      groups: mergeGroups(),
+      groupBins: mergeBins(stepRollups.groupBins.name, { incomplete: "null" }),
+    }),
   ];
 }
 
@@ -177,16 +182,40 @@ function addSums(t: typeof rollupMetrics | typeof stepRollups) {
 }
 
 /**
- * Adds two sketches stored as `{"<bin>": count}` JSON objects, bin by bin.
- * A row is at most a few hundred bins (one per 2% of value range).
+ * Adds two sets of counts stored as `{"<key>": count}` JSON objects, key by
+ * key: sketches (a few hundred bins at most, one per 2% of value range) and
+ * per-group coarse bins (a few hundred keys). With `incomplete: "null"`, a
+ * missing side makes the result null (group counts are all or nothing).
  */
-function mergeBins(): SQL {
-  const cur = sql.raw(`"${stepRollups.bins.name}"`);
-  const inc = excluded(stepRollups.bins.name);
-  // Patch only the increment's bins (a few dozen), each to its sum with the
-  // stored count, instead of regrouping the whole stored sketch.
-  return sql`CASE WHEN ${inc} IS NULL THEN ${cur} WHEN ${cur} IS NULL THEN ${inc} ELSE json_patch(${cur}, (
+function mergeBins(column: string, options: { incomplete?: "keep" | "null" } = {}): SQL {
+  const cur = sql.raw(`"${column}"`);
+  const inc = excluded(column);
+  const missing =
+    options.incomplete === "null"
+      ? sql`WHEN ${inc} IS NULL OR ${cur} IS NULL THEN NULL`
+      : sql`WHEN ${inc} IS NULL THEN ${cur} WHEN ${cur} IS NULL THEN ${inc}`;
+  // Patch only the increment's keys (a few dozen), each to its sum with the
+  // stored count, instead of regrouping the whole stored object.
+  return sql`CASE ${missing} ELSE json_patch(${cur}, (
     SELECT json_group_object(i.key, i.value + coalesce(json_extract(${cur}, '$."' || i.key || '"'), 0))
+    FROM json_each(${inc}) AS i
+  )) END`;
+}
+
+/**
+ * Adds two unit-group sums stored as `{"<group>": [n, sum]}` JSON objects,
+ * group by group. A stored row without groups stays without: once any sample
+ * of a row lacked a unit its groups are incomplete, and the analyzer then
+ * falls back to the independent-request variance.
+ */
+function mergeGroups(): SQL {
+  const cur = sql.raw(`"${stepRollups.groups.name}"`);
+  const inc = excluded(stepRollups.groups.name);
+  // Element k of the increment's group plus element k of the stored one.
+  const at = (k: "0" | "1") =>
+    sql`json_extract(i.value, '$[${sql.raw(k)}]') + coalesce(json_extract(${cur}, '$."' || i.key || '"[${sql.raw(k)}]'), 0)`;
+  return sql`CASE WHEN ${inc} IS NULL OR ${cur} IS NULL THEN NULL ELSE json_patch(${cur}, (
+    SELECT json_group_object(i.key, json_array(${at("0")}, ${at("1")}))
     FROM json_each(${inc}) AS i
   )) END`;
 }

@@ -3,6 +3,7 @@
  * the proxy passes timings and inspections in; this decides error classes,
  * token counts and metrics in one place.
  */
+import { unitGroup } from "../../contracts/assignment";
 import { rolloutStep } from "../../contracts/config";
 import { BASE_METRICS, baseMetrics } from "../../contracts/metrics";
 import type { ErrorClass, OutcomeEvent, Variant } from "../../contracts/outcome";
@@ -88,6 +89,7 @@ export function buildOutcome(o: Observed): OutcomeEvent {
     cohort: o.facts.cohort,
     requestClass: o.facts.requestClass,
     keyed: o.facts.userKey !== null,
+    unit: unitGroup(o.facts.userKey ?? o.requestId),
     path: o.facts.path,
     model: o.facts.model,
     stream: o.facts.stream,
