@@ -176,10 +176,15 @@ export const QUALITY_DEFAULTS: MetricDefinitionInput[] = [
 /**
  * The default checks: error rate and p95 latency are critical, and so are
  * JSON validity, toxicity and hallucination once a route produces them.
+ *
+ * No failover check: only a canary request can fail over (stable has
+ * nothing to fail over to), so a canary-vs-stable failover rate differs in
+ * every A/A with failover on, and failed-over requests already count as
+ * canary errors in `error_rate`. The `failover` metric stays in the rollups,
+ * `/metrics` and the dashboard.
  */
 export const DEFAULT_METRICS: MetricDefinition[] = [
   rate("error_rate", "error", true),
-  rate("failover_rate", "failover"),
   rate("stream_cut_rate", "stream_cut"),
   rate("rate_429", "rate_429"),
   quantile("latency_ms", "p50"),

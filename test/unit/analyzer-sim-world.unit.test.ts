@@ -32,7 +32,7 @@ function draws(world = REALISTIC_WORLD, n = 200_000, seed = 7) {
   const route = simulationRoute(START);
   const buckets = userBuckets(people, route);
   const shares = countryShares({ countries });
-  const req: WorldRequest = { user: -1, country: 0, stream: false, bucket: 0 };
+  const req: WorldRequest = { user: -1, country: 0, stream: false, bucket: 0, unit: 0 };
   const out: WorldRequest[] = [];
   for (let i = 0; i < n; i++)
     out.push({ ...drawRequest(world, people, buckets, shares, rand, req) });

@@ -55,7 +55,6 @@ describe("metric definitions", () => {
     expect(required.map((m) => m.name)).toEqual(["error_rate", "latency_p95"]);
     expect(DEFAULT_METRICS.map((m) => m.name).slice(0, 10)).toEqual([
       "error_rate",
-      "failover_rate",
       "stream_cut_rate",
       "rate_429",
       "latency_p50",
@@ -64,6 +63,7 @@ describe("metric definitions", () => {
       "ttft_p50",
       "ttft_p95",
       "tokens_per_sec",
+      "refusal_rate",
     ]);
   });
 

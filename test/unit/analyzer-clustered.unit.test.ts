@@ -1,0 +1,307 @@
+/**
+ * Clustered statistics (analyzer/stats/clustered.ts and their use in the
+ * verdicts and the SRM check): users whose requests move together must not
+ * be counted as independent evidence, and real faults must still show.
+ */
+import { describe, expect, it } from "vitest";
+import { UNIT_GROUPS, unitGroup } from "../../contracts/assignment";
+import type { Route } from "../../contracts/config";
+import { DEFAULT_METRICS } from "../../analyzer/metrics/definitions";
+import { evaluateMetric } from "../../analyzer/metrics/verdict";
+import { checkSrm } from "../../analyzer/policy/srm-check";
+import { ArmAccumulator, PreparedMetrics } from "../../analyzer/replay/rollup";
+import { logNormal, mulberry32, normal, type Random } from "../../analyzer/sim/prng";
+import {
+  designEffect,
+  MIN_GROUPS,
+  requestShareDispersion,
+  stableSide,
+} from "../../analyzer/stats/clustered";
+import { tailExceedance } from "../../analyzer/stats/quantiles";
+import type { Slice } from "../../analyzer/window";
+
+const errorRate = DEFAULT_METRICS.find((m) => m.name === "error_rate")!;
+const latencyP95 = DEFAULT_METRICS.find((m) => m.name === "latency_p95")!;
+const settings = { alpha: 0.0125, planned: 1000, failMargin: 0.25 };
+
+interface ArmWorld {
+  users: number;
+  requests: number;
+  /** Zipf exponent of activity. */
+  zipf: number;
+  /** Standard deviation of a user's log error propensity (mean multiplier 1). */
+  errorSigma: number;
+  errorRate: number;
+  /** Standard deviation of a user's log latency offset. */
+  latencySigma: number;
+  latencyMedian: number;
+  /** Per-request log-latency spread. */
+  requestSigma: number;
+  /** Users are their own unit (true) or every request is (false: independent). */
+  keyed: boolean;
+  seedOffset: number;
+}
+
+const WORLD: ArmWorld = {
+  users: 300,
+  requests: 20_000,
+  zipf: 1.1,
+  errorSigma: 1,
+  errorRate: 0.02,
+  latencySigma: 0.4,
+  latencyMedian: 800,
+  requestSigma: 0.5,
+  keyed: true,
+  seedOffset: 0,
+};
+
+/** One arm's rollup: users with their own propensities, requests drawn by Zipf activity. */
+function arm(rand: Random, w: ArmWorld): ArmAccumulator {
+  const weights = Array.from({ length: w.users }, (_, i) => 1 / Math.pow(i + 1, w.zipf));
+  const cumulative: number[] = [];
+  let acc = 0;
+  for (const x of weights) cumulative.push((acc += x));
+  const s = w.errorSigma;
+  const users = weights.map((_, i) => ({
+    error: Math.min(1, w.errorRate * Math.exp(s * normal(rand) - (s * s) / 2)),
+    latency: Math.exp(w.latencySigma * normal(rand)),
+    unit: unitGroup(`u-${w.seedOffset}-${i}-${rand()}`),
+  }));
+  const out = new ArmAccumulator();
+  const p = new PreparedMetrics();
+  for (let r = 0; r < w.requests; r++) {
+    const x = rand() * acc;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! >= x) hi = mid;
+      else lo = mid + 1;
+    }
+    const u = users[lo]!;
+    const failed = rand() < u.error;
+    const metrics: Record<string, number> = failed
+      ? { requests: 1, error: 1 }
+      : {
+          requests: 1,
+          error: 0,
+          latency_ms: logNormal(rand, w.latencyMedian * u.latency, w.requestSigma),
+        };
+    out.addPrepared(p.fill(metrics, w.keyed ? u.unit : Math.floor(rand() * UNIT_GROUPS)));
+  }
+  return out;
+}
+
+function slice(stable: ArmAccumulator, canary: ArmAccumulator): Slice {
+  return { dim: "all", value: "*", stable: stable.toArmData(), canary: canary.toArmData() };
+}
+
+/** Without group sums: the same data judged as independent requests. */
+function withoutGroups(s: Slice): Slice {
+  const strip = (a: Slice["stable"]) => ({ metrics: a.metrics, sketches: a.sketches });
+  return { ...s, stable: strip(s.stable), canary: strip(s.canary) };
+}
+
+describe("designEffect", () => {
+  it("is about 1 for independent requests and large when users cluster", () => {
+    const rand = mulberry32(3);
+    const independent = arm(rand, { ...WORLD, keyed: false }).toArmData();
+    const clustered = arm(rand, WORLD).toArmData();
+    const d = (a: typeof independent, metric: string) => {
+      const s = a.metrics[metric]!;
+      const p = (s.sum + 1) / (s.n + 2);
+      return designEffect(
+        s,
+        a.groups?.[metric],
+        metric === "error" ? p * (1 - p) : (s.sumSq - (s.sum * s.sum) / s.n) / (s.n - 1),
+      );
+    };
+    expect(d(independent, "error").deff).toBeLessThan(2);
+    expect(d(independent, "error").groups).toBe(UNIT_GROUPS);
+    expect(d(clustered, "error").deff).toBeGreaterThan(10);
+    expect(d(clustered, "latency_ms").deff).toBeGreaterThan(10);
+  });
+
+  it("takes groups that do not add up to the count as absent, and too few groups as no evidence", () => {
+    const sums = { n: 100, sum: 10, sumSq: 10 };
+    expect(designEffect(sums, [[1, 50, 5]], 0.09)).toEqual({ deff: 1, groups: 0 });
+    const few = Array.from(
+      { length: MIN_GROUPS - 1 },
+      (_, g) => [g, g === 0 ? 100 - (MIN_GROUPS - 2) : 1, 1] as [number, number, number],
+    );
+    expect(designEffect(sums, few, 0.09).deff).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("lets the stable side count no more clustering than the canary's", () => {
+    expect(stableSide({ deff: 646, groups: 64 }, { deff: 4.5, groups: 64 }).deff).toBe(4.5);
+    expect(stableSide({ deff: 2, groups: 64 }, { deff: 40, groups: 64 }).deff).toBe(2);
+  });
+});
+
+describe("verdicts on clustered users", () => {
+  // A/A: both arms are different random users from one world. Counted as
+  // independent requests, the heavy users' own propensities look like a
+  // difference between the models.
+  it("keeps the false-fail rate of an A/A near alpha, where independent-request variance does not", () => {
+    const seeds = 120;
+    let clusteredFails = 0;
+    let naiveFails = 0;
+    for (let seed = 1; seed <= seeds; seed++) {
+      const rand = mulberry32(seed);
+      const s = slice(
+        arm(rand, { ...WORLD, users: 3000, requests: 40_000, seedOffset: 1 }),
+        arm(rand, { ...WORLD, requests: 4000, seedOffset: 2 }),
+      );
+      for (const def of [errorRate, latencyP95]) {
+        if (evaluateMetric(def, s, { ...settings, failMargin: 0 }).verdict === "fail")
+          clusteredFails += 1;
+        if (
+          evaluateMetric(def, withoutGroups(s), { ...settings, failMargin: 0 }).verdict === "fail"
+        )
+          naiveFails += 1;
+      }
+    }
+    // 2 metrics × 120 seeds at alpha 0.0125 per claim: about 3 expected by chance.
+    expect(clusteredFails).toBeLessThanOrEqual(8);
+    expect(naiveFails).toBeGreaterThan(3 * Math.max(1, clusteredFails));
+  }, 60_000);
+
+  it("still fails a canary whose every user errs three times as often", () => {
+    let caught = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const rand = mulberry32(1000 + seed);
+      const s = slice(
+        arm(rand, { ...WORLD, users: 3000, requests: 40_000, errorSigma: 0.5 }),
+        arm(rand, { ...WORLD, users: 1000, requests: 8000, errorSigma: 0.5, errorRate: 0.06 }),
+      );
+      if (evaluateMetric(errorRate, s, settings).verdict === "fail") caught += 1;
+    }
+    expect(caught).toBeGreaterThanOrEqual(18);
+  }, 60_000);
+});
+
+describe("tailExceedance", () => {
+  const bins = (rand: Random, n: number, sigma: number) => {
+    const a = new ArmAccumulator();
+    for (let i = 0; i < n; i++) a.add({ latency_ms: logNormal(rand, 800, sigma) });
+    return a.toArmData().sketches.latency_ms!;
+  };
+  const test = { q: 0.95, bar: 1.05, kind: "ratio" as const, higherIsWorse: true };
+  const cs = { alpha: 0.025, planned: 1000 };
+
+  it("sees no heavier tail between two draws of one distribution", () => {
+    let fails = 0;
+    for (let seed = 1; seed <= 100; seed++) {
+      const rand = mulberry32(seed);
+      const t = tailExceedance(
+        bins(rand, 20_000, 0.5),
+        bins(rand, 1000, 0.5),
+        test,
+        { stable: 1, canary: 1 },
+        cs,
+      )!;
+      if (t.effect.lower > 0) fails += 1;
+    }
+    expect(fails).toBeLessThanOrEqual(3);
+  });
+
+  it("catches p95 +30% with the median unchanged within 1,000 canary samples", () => {
+    const sigma = Math.log(1.3 * Math.exp(1.645 * 0.5)) / 1.645;
+    let caught = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const rand = mulberry32(500 + seed);
+      const t = tailExceedance(
+        bins(rand, 20_000, 0.5),
+        bins(rand, 1000, sigma),
+        test,
+        { stable: 1, canary: 1 },
+        cs,
+      )!;
+      if (t.effect.lower > 0) caught += 1;
+    }
+    expect(caught).toBeGreaterThanOrEqual(38);
+  });
+});
+
+describe("SRM on assignment units", () => {
+  const route: Route = {
+    id: "chat",
+    models: ["chat"],
+    stable: { id: "s", originUrl: "https://s.example", model: "m" },
+    canary: { id: "c", originUrl: "https://c.example", model: "m" },
+    weight: 50,
+    segments: [],
+    state: "active",
+  };
+
+  /** Request counts per arm from users assigned 50/50 (or `canaryShare`), each user in one group. */
+  function window(
+    rand: Random,
+    o: { users: number; requests: number; zipf: number; canaryShare: number; lose?: number },
+  ) {
+    const stable = new ArmAccumulator();
+    const canary = new ArmAccumulator();
+    const p = new PreparedMetrics();
+    const cumulative: number[] = [];
+    let acc = 0;
+    for (let i = 0; i < o.users; i++) cumulative.push((acc += 1 / Math.pow(i + 1, o.zipf)));
+    const armOf = Array.from({ length: o.users }, () => rand() < o.canaryShare);
+    const unitOf = Array.from({ length: o.users }, (_, i) => unitGroup(`srm-${i}`));
+    for (let r = 0; r < o.requests; r++) {
+      const x = rand() * acc;
+      let u = 0;
+      let hi = cumulative.length - 1;
+      while (u < hi) {
+        const mid = (u + hi) >> 1;
+        if (cumulative[mid]! >= x) hi = mid;
+        else u = mid + 1;
+      }
+      const toCanary = armOf[u]!;
+      if (toCanary && o.lose && rand() < o.lose) continue;
+      (toCanary ? canary : stable).addPrepared(p.fill({ requests: 1 }, unitOf[u]!));
+    }
+    return { from: 0, to: 1, slices: [slice(stable, canary)] };
+  }
+
+  it("does not flag heavy users as a broken split, where request counts alone do", () => {
+    let flagged = 0;
+    let naive = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const w = window(mulberry32(seed), {
+        users: 2000,
+        requests: 50_000,
+        zipf: 1.1,
+        canaryShare: 0.5,
+      });
+      if (checkSrm(route, w, 0.001).mismatch) flagged += 1;
+      if (checkSrm(route, { ...w, slices: w.slices.map(withoutGroups) }, 0.001).mismatch)
+        naive += 1;
+    }
+    expect(flagged).toBeLessThanOrEqual(1);
+    expect(naive).toBeGreaterThan(10);
+  }, 60_000);
+
+  it("catches a 52/48 split and 5% of canary outcomes lost among many light users", () => {
+    let split = 0;
+    let lost = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      // Detection is bounded by users, not requests: a fixed set of users
+      // splits with an error of its own, which more requests do not shrink.
+      const opts = { users: 200_000, requests: 400_000, zipf: 0.3 };
+      if (checkSrm(route, window(mulberry32(seed), { ...opts, canaryShare: 0.52 }), 0.001).mismatch)
+        split += 1;
+      if (
+        checkSrm(route, window(mulberry32(seed), { ...opts, canaryShare: 0.5, lose: 0.05 }), 0.001)
+          .mismatch
+      )
+        lost += 1;
+    }
+    expect(split).toBeGreaterThanOrEqual(9);
+    expect(lost).toBeGreaterThanOrEqual(9);
+  }, 60_000);
+
+  it("says in the dispersion what the test ran on", () => {
+    const d = requestShareDispersion([[0, 100, 100]], [[0, 100, 100]]);
+    expect(d.deff).toBe(Number.POSITIVE_INFINITY);
+  });
+});
