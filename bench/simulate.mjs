@@ -8,7 +8,10 @@
  * bench/results/simulation-world-<date>.json and prints a Markdown table
  * (docs/statistics.md, "The realistic world").
  *
- *   node bench/simulate.mjs [--seeds 200] [--only aa,errors] [--world realistic,independent] [--threads 2]
+ *   node bench/simulate.mjs [--seeds 200] [--only aa,errors] [--world realistic,independent] [--threads 2] [--advance-on pass|no_fail]
+ *
+ * `--advance-on` sets the policy's `advanceOn` (default: the policy default,
+ * `pass`); results under another value are keyed with it.
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -26,7 +29,7 @@ const RPM = 2000;
  * The scenarios: canary changes against the baseline arm, what counts as a
  * hit, and the canary-request budget after which a run stops.
  * @type {Record<string, { canary: Record<string, number>, countries?: Array<Record<string, unknown>>,
- *   heavy?: boolean, stopAfter?: number, hit: string }>}
+ *   heavy?: boolean, stopAfter?: number, lose?: number, hit: string }>}
  */
 const SCENARIOS = {
   aa: { canary: {}, hit: "promoted" },
@@ -39,6 +42,8 @@ const SCENARIOS = {
     hit: "rollback",
   },
   "latency+10%": { canary: { latencyMedianMs: 880 }, hit: "not_rolled_back" },
+  // 5% of the canary's outcomes never reach the log (the edge served them).
+  "lost-5%": { canary: {}, lose: 0.05, hit: "rollback" },
   "one-country-slow": {
     canary: {},
     countries: [
@@ -57,8 +62,9 @@ const SCENARIOS = {
  * @param {string} name
  * @param {string} world
  * @param {number} seed
+ * @param {string | undefined} advanceOn
  */
-function runOne(sim, name, world, seed) {
+function runOne(sim, name, world, seed, advanceOn) {
   const s = SCENARIOS[name];
   if (!s) throw new Error(`unknown scenario ${name}`);
   const w =
@@ -68,9 +74,10 @@ function runOne(sim, name, world, seed) {
     requestsPerMinute: RPM,
     ...(s.countries ? { countries: s.countries } : {}),
     ...(s.stopAfter ? { stopAfterCanaryRequests: s.stopAfter } : {}),
+    ...(s.lose ? { canaryOutcomeLoss: s.lose } : {}),
     ...(w ? { world: w } : {}),
   });
-  const r = sim.simulate(sc, seed);
+  const r = sim.simulate(sc, seed, advanceOn ? { policy: { advanceOn } } : {});
   /** @type {Array<{ action: string, reasons: string[], canaryRequests: number }>} */
   const events = r.events;
   const rollback = events.find((e) => e.action === "rollback");
@@ -113,6 +120,7 @@ async function main() {
       only: { type: "string" },
       world: { type: "string", default: "realistic,independent" },
       threads: { type: "string", default: String(Math.max(1, availableParallelism())) },
+      "advance-on": { type: "string" },
     },
   });
   const seeds = Number(args.seeds);
@@ -157,7 +165,13 @@ async function main() {
           (part) =>
             new Promise((resolve, reject) => {
               const w = new Worker(fileURLToPath(import.meta.url), {
-                workerData: { bundle, name: job.name, world: job.world, seeds: part },
+                workerData: {
+                  bundle,
+                  name: job.name,
+                  world: job.world,
+                  seeds: part,
+                  advanceOn: args["advance-on"],
+                },
               });
               w.once("message", resolve);
               w.once("error", reject);
@@ -171,10 +185,12 @@ async function main() {
     const n = runs.length;
     const count = (/** @type {(r: any) => boolean} */ f) => runs.filter(f).length;
     const at = runs.map((r) => r.rollbackAt).filter((x) => x !== null);
-    const key = `${job.name} / ${job.world}`;
+    const advanceOn = args["advance-on"] ?? "pass";
+    const key = `${job.name} / ${job.world}${advanceOn === "pass" ? "" : ` / advanceOn=${advanceOn}`}`;
     results[key] = {
       scenario: job.name,
       world: job.world,
+      advanceOn,
       seeds: n,
       hit: count((r) => r.hit) / n,
       promoted: count((r) => r.state === "promoted") / n,
@@ -201,11 +217,11 @@ async function main() {
   console.log(
     [
       "",
-      "| scenario | world | seeds | hit | promoted | rolled back | excluded | held by SRM | stuck | unfinished | canary requests at rollback (median / max) |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| scenario | world | advance on | seeds | hit | promoted | rolled back | excluded | held by SRM | stuck | unfinished | canary requests at rollback (median / max) |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
       ...Object.values(results).map(
         (r) =>
-          `| ${r.scenario} | ${r.world} | ${r.seeds} | ${pct(r.hit)} | ${pct(r.promoted)} | ${pct(r.rolledBack)} | ${pct(r.excluded)} | ${pct(r.srmHeld)} | ${pct(r.stuck)} | ${pct(r.unfinished)} | ${r.rollbackAtMedian ?? "–"} / ${r.rollbackAtMax ?? "–"} |`,
+          `| ${r.scenario} | ${r.world} | ${r.advanceOn} | ${r.seeds} | ${pct(r.hit)} | ${pct(r.promoted)} | ${pct(r.rolledBack)} | ${pct(r.excluded)} | ${pct(r.srmHeld)} | ${pct(r.stuck)} | ${pct(r.unfinished)} | ${r.rollbackAtMedian ?? "–"} / ${r.rollbackAtMax ?? "–"} |`,
       ),
       "",
       `written: ${file}`,
@@ -217,9 +233,10 @@ async function main() {
 if (isMainThread) {
   await main();
 } else {
-  const d = /** @type {{ bundle: string, name: string, world: string, seeds: number[] }} */ (
-    workerData
-  );
+  const d =
+    /** @type {{ bundle: string, name: string, world: string, seeds: number[], advanceOn?: string }} */ (
+      workerData
+    );
   const sim = await import(pathToFileURL(d.bundle).href);
-  parentPort?.postMessage(d.seeds.map((seed) => runOne(sim, d.name, d.world, seed)));
+  parentPort?.postMessage(d.seeds.map((seed) => runOne(sim, d.name, d.world, seed, d.advanceOn)));
 }

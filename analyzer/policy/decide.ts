@@ -22,7 +22,8 @@
  *    exclusion is disabled, the slice cannot be expressed as a rule, its dim is
  *    not allowed or the route would exceed `maxExcludedSegments`: rollback.
  * 8. Step held long enough, enough canary samples, every critical metric passes
- *    on `all` and no metric fails on `all`: advance (or promote after the last
+ *    on `all` (with `advanceOn: "no_fail"`: has its samples and does not
+ *    fail) and no metric fails on `all`: advance (or promote after the last
  *    step), never above the operator's cap. An `optional` metric with no
  *    observations in either arm does not hold (see `metrics/definitions.ts`).
  * 9. Otherwise hold, or `stuck` (notify) once the rollout is older than
@@ -202,8 +203,12 @@ function judgeStep(input: DecideInput, route: Route, policy: Policy, srm: SrmSum
   const unobserved = (v: VerdictRecord) =>
     optional.has(v.metric) && v.stable.n === 0 && v.canary.n === 0;
   if (!noControl) {
+    // advanceOn "pass": a critical metric must show non-inferiority; "no_fail":
+    // it must have its samples and not fail (inconclusive is enough).
+    const holds = (v: VerdictRecord) =>
+      policy.advanceOn === "pass" ? v.verdict !== "pass" : v.verdict === "insufficient";
     for (const v of onAll) {
-      if ((v.critical && v.verdict !== "pass" && !unobserved(v)) || v.verdict === "fail")
+      if ((v.critical && holds(v) && !unobserved(v)) || v.verdict === "fail")
         waiting.push(v.reason);
     }
   }

@@ -43,6 +43,17 @@ export const PolicySchema = z.strictObject({
    * threshold (1); the estimate must be beyond the threshold as well.
    */
   failMargin: z.number().min(0).max(1).default(0.25),
+  /**
+   * What a critical metric must show on `all` before a step advances:
+   * `pass`, non-inferiority proven (its interval inside the threshold); or
+   * `no_fail`, enough samples and no failure. When users, not requests, are
+   * the unit, a small step holds few *effective* users, and proving
+   * non-inferiority there can take longer than the rollout may last
+   * (docs/statistics.md › "Users, not requests"); `no_fail` then advances on
+   * the absence of harm, as Kayenta-style judges do, and leaves safety to the
+   * fail tests.
+   */
+  advanceOn: z.enum(["pass", "no_fail"]).default("pass"),
   /** Sample-ratio mismatch level; 0 disables the check. */
   srmAlpha: z.number().min(0).lt(0.5).default(0.001),
   /**

@@ -34,6 +34,8 @@ export interface Scenario {
   minutes: number;
   /** Stop early once the canary has served this many requests. */
   stopAfterCanaryRequests?: number;
+  /** Share of canary outcomes lost between the edge and the log (a crashing canary's, say); the realistic world only. */
+  canaryOutcomeLoss?: number;
   /** Users, stickiness, propagation lag, a daily cycle and failover (`world.ts`); absent: independent requests. */
   world?: WorldModel;
 }

@@ -215,6 +215,7 @@ function simulateWorld(
   const { ok, fail, failedOver } = metricRecords();
   const events: SimEntry[] = [];
   const req: WorldRequest = { user: -1, country: 0, stream: false, bucket: 0, unit: 0 };
+  const loss = sc.canaryOutcomeLoss ?? 0;
   let canaryRequests = 0;
   let totalRequests = 0;
   let previous = replayer.route;
@@ -262,9 +263,10 @@ function simulateWorld(
       const median = arm.latencyMedianMs * (user < 0 ? 1 : people.latency[user]!);
       ok.latency_ms = logNormal(rand, median, arm.latencySigma);
       const metrics = failed ? (canary && world.failover ? failedOver : fail) : ok;
+      if (canary) canaryRequests += 1;
+      if (canary && loss > 0 && rand() < loss) continue;
       const cell = cellFor(plan.segment, req.country, req.stream ? "stream" : "chat");
       (canary ? cell.canary : cell.stable).addPrepared(scratch.fill(metrics, req.unit));
-      if (canary) canaryRequests += 1;
     }
     for (const cell of cells.values()) {
       replayer.rollup.addAggregate(t0, cell.key, "stable", cell.stable);

@@ -156,6 +156,33 @@ describe("decide: starting and advancing", () => {
     expect(d.proposedRoute.weight).toBe(10);
   });
 
+  it("advances on no failure instead of proven non-inferiority with advanceOn no_fail", () => {
+    // 1,100 canary requests: enough samples, too few to prove the 1 pp error limit.
+    const window = windowOf(healthy(1100));
+    const strict = decide({ route: route(), now: NOW, window });
+    expect(strict.action).toBe("hold");
+    const onAll = strict.verdicts.filter((v) => v.critical && v.slice.dim === "all");
+    expect(onAll.some((v) => v.verdict === "inconclusive")).toBe(true);
+    expect(onAll.some((v) => v.verdict === "fail")).toBe(false);
+    const lenient = decide({ route: route(), now: NOW, window, policy: { advanceOn: "no_fail" } });
+    expect(lenient.action).toBe("advance");
+    // Still no advance on too few samples or on a failure.
+    const few = decide({
+      route: route(),
+      now: NOW,
+      window: windowOf(healthy(150)),
+      policy: { advanceOn: "no_fail", minCanarySamples: 100 },
+    });
+    expect(few.action).toBe("hold");
+    const failing = decide({
+      route: route(),
+      now: NOW,
+      window: windowOf(healthy(1100).map((s) => ({ ...s, canaryErrorRate: 0.08 }))),
+      policy: { advanceOn: "no_fail" },
+    });
+    expect(failing.action).toBe("rollback");
+  });
+
   it("advances a healthy step to the next weight and restarts the step clock", () => {
     const d = decide({ route: route(), now: NOW, window: windowOf(healthy()) });
     expect(d.action).toBe("advance");
