@@ -30,7 +30,7 @@ import {
   quantileRatioCS,
   tailExceedance,
 } from "../stats/quantiles";
-import type { ArmData, Slice, SliceDim } from "../window";
+import type { ArmData, SketchBins, Slice, SliceDim } from "../window";
 import { metricSums, sliceLabel } from "../window";
 import type { Direction, MetricDefinition, MetricStat } from "./definitions";
 import { defaultMinSamples, quantileOf } from "./definitions";
@@ -132,15 +132,24 @@ function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Compa
     const bar = (relative ? 1 : 0) + sign * def.threshold.value * s.failMargin;
     // Quantiles cluster through the share of samples beyond a value: measured
     // at each arm's quantile for the bounds, at the fail bar for the tail test.
-    const deffAt = (arm: ArmData, value: number | null, below = false): DesignEffect =>
-      value !== null && value > 0
-        ? indicatorDesignEffect(arm.groupBins?.[def.source], binIndex(value), below)
-        : { deff: 1, groups: 0 };
+    // Fewer than ~100 samples beyond the value leave its between-group
+    // variance to a few counts: then the median's (all samples take part,
+    // and it clusters at least as much in log-normal worlds) is a floor.
+    const deffAt = (arm: ArmData, bins: SketchBins, value: number | null, below = false) => {
+      if (value === null || !(value > 0)) return { deff: 1, groups: 0 };
+      const groupBins = arm.groupBins?.[def.source];
+      const at = indicatorDesignEffect(groupBins, binIndex(value), below);
+      const n = bins.reduce((acc, [, c]) => acc + c, 0);
+      const median = quantileEstimate(bins, 0.5);
+      if (n * Math.min(q, 1 - q) >= 100 || median === null || !(median > 0)) return at;
+      const floor = indicatorDesignEffect(groupBins, binIndex(median), below);
+      return floor.deff > at.deff ? floor : at;
+    };
     const stableQ = quantileEstimate(stableBins, q);
-    const canaryD = deffAt(slice.canary, quantileEstimate(canaryBins, q));
-    const stableD = stableSide(deffAt(slice.stable, stableQ), canaryD);
+    const canaryD = deffAt(slice.canary, canaryBins, quantileEstimate(canaryBins, q));
+    const stableD = stableSide(deffAt(slice.stable, stableBins, stableQ), canaryD);
     const threshold = stableQ === null ? null : relative ? stableQ * bar : stableQ + bar;
-    const canaryTailD = deffAt(slice.canary, threshold, !higherIsWorse);
+    const canaryTailD = deffAt(slice.canary, canaryBins, threshold, !higherIsWorse);
     const cmp = (relative ? quantileRatioCS : quantileDifferenceCS)(
       stableBins,
       canaryBins,

@@ -24,7 +24,7 @@
  * asymptotic in the number of groups rather than requests.
  */
 import type { GroupBins, GroupSums, MetricSums } from "../../contracts/rollup";
-import { coarseBin, splitGroupBinKey } from "../../contracts/sketch";
+import { COARSE_SPAN, splitGroupBinKey } from "../../contracts/sketch";
 
 /** Fewer groups with data than this give no verdict (design effect ∞). */
 export const MIN_GROUPS = 8;
@@ -136,7 +136,8 @@ export function indicatorDesignEffect(
   below: boolean,
 ): DesignEffect {
   if (!groupBins || groupBins.length === 0) return INDEPENDENT;
-  const cut = coarseBin(fineIndex);
+  // The coarse-bin edge nearest the value: "beyond" starts there.
+  const edge = Math.round(fineIndex / COARSE_SPAN);
   const perGroup = new Map<number, [number, number]>();
   for (const [key, count] of groupBins) {
     if (!(count > 0)) continue;
@@ -144,7 +145,7 @@ export function indicatorDesignEffect(
     let g = perGroup.get(group);
     if (!g) perGroup.set(group, (g = [0, 0]));
     g[0] += count;
-    if (below ? coarse < cut : coarse > cut) g[1] += count;
+    if (below ? coarse < edge : coarse >= edge) g[1] += count;
   }
   const groups: GroupSums = [...perGroup].map(([g, [n, x]]) => [g, n, x]);
   let n = 0;
