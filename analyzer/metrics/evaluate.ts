@@ -42,7 +42,8 @@ function bySlice(a: Slice, b: Slice): number {
 /**
  * Verdicts for all definitions on all slices (`all` first, then by dimension
  * and value, whatever order the reader returned them in; a metric with no
- * observations on `all` only gets its insufficient verdict there).
+ * observations on `all` only gets its insufficient verdict there). Each
+ * slice's design effects are at least those `all` measured for the metric.
  *
  * @example evaluateWindow(window, policy.metrics, { alpha: 0.05, planned: 1000, failMargin: 0.25 })
  */
@@ -70,16 +71,27 @@ export function evaluateWindow(
   // on `all` says so, without one per slice.
   const present = all ? metrics.filter((m) => observed(m, all)) : metrics;
   const out: VerdictRecord[] = [];
+  // Design effects on `all` floor those of the smaller slices (fewer users
+  // there make the between-group variance too low more often than not).
+  const floors = new Map<string, { stable: number; canary: number }>();
   for (const slice of ordered) {
-    const alpha = slice.dim === "all" ? split.all : split.other;
-    for (const def of slice.dim === "all" ? metrics : present) {
-      out.push(
-        evaluateMetric(def, slice, {
-          alpha,
-          planned: options.planned,
-          failMargin: options.failMargin,
-        }),
-      );
+    const onAll = slice.dim === "all";
+    const alpha = onAll ? split.all : split.other;
+    for (const def of onAll ? metrics : present) {
+      const floor = onAll ? undefined : floors.get(def.name);
+      const v = evaluateMetric(def, slice, {
+        alpha,
+        planned: options.planned,
+        failMargin: options.failMargin,
+        ...(floor ? { clusteringFloor: floor } : {}),
+      });
+      if (onAll && Number.isFinite(v.clustering.canary.deff)) {
+        floors.set(def.name, {
+          stable: v.clustering.stable.deff,
+          canary: v.clustering.canary.deff,
+        });
+      }
+      out.push(v);
     }
   }
   return out;

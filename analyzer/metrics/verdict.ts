@@ -40,6 +40,12 @@ export type VerdictKind = "pass" | "fail" | "inconclusive" | "insufficient";
 
 export interface VerdictSettings {
   /**
+   * Design effects measured on `all` for this metric: a floor for a smaller
+   * slice's own, whose few users make the between-group variance an
+   * underestimate more often than not (few clusters). Absent on `all`.
+   */
+  clusteringFloor?: { stable: number; canary: number };
+  /**
    * Error probability of each one-sided claim (fail or pass), after any
    * multiplicity split; the interval is two-sided with each side at alpha.
    */
@@ -113,6 +119,10 @@ function clusteredMoments(
   return { moments, deff: designEffect(sums, arm.groups?.[source], moments.variance) };
 }
 
+/** A design effect raised to `floor` (the `all` slice's) when that is larger. */
+const atLeast = (d: DesignEffect, floor: number | undefined): DesignEffect =>
+  floor !== undefined && floor > d.deff ? { ...d, deff: floor } : d;
+
 const scaled = (m: ArmMoments | null, d: DesignEffect): ArmMoments | null =>
   m && { ...m, variance: m.variance * d.deff };
 
@@ -146,10 +156,20 @@ function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Compa
       return floor.deff > at.deff ? floor : at;
     };
     const stableQ = quantileEstimate(stableBins, q);
-    const canaryD = deffAt(slice.canary, canaryBins, quantileEstimate(canaryBins, q));
-    const stableD = stableSide(deffAt(slice.stable, stableBins, stableQ), canaryD);
+    const floor = s.clusteringFloor;
+    const canaryD = atLeast(
+      deffAt(slice.canary, canaryBins, quantileEstimate(canaryBins, q)),
+      floor?.canary,
+    );
+    const stableD = stableSide(
+      atLeast(deffAt(slice.stable, stableBins, stableQ), floor?.stable),
+      canaryD,
+    );
     const threshold = stableQ === null ? null : relative ? stableQ * bar : stableQ + bar;
-    const canaryTailD = deffAt(slice.canary, canaryBins, threshold, !higherIsWorse);
+    const canaryTailD = atLeast(
+      deffAt(slice.canary, canaryBins, threshold, !higherIsWorse),
+      floor?.canary,
+    );
     const cmp = (relative ? quantileRatioCS : quantileDifferenceCS)(
       stableBins,
       canaryBins,
@@ -180,7 +200,11 @@ function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Compa
   const kind: MeanKind = def.stat === "rate" ? "rate" : "mean";
   const stable = clusteredMoments(slice.stable, def.source, kind);
   const canary = clusteredMoments(slice.canary, def.source, kind);
-  const clustering = { stable: stableSide(stable.deff, canary.deff), canary: canary.deff };
+  const canaryDeff = atLeast(canary.deff, s.clusteringFloor?.canary);
+  const clustering = {
+    stable: stableSide(atLeast(stable.deff, s.clusteringFloor?.stable), canaryDeff),
+    canary: canaryDeff,
+  };
   const stableM = scaled(stable.moments, clustering.stable);
   const canaryM = scaled(canary.moments, clustering.canary);
   // Each verdict claims one side (fail: the bad side, pass: the good side).
