@@ -10,7 +10,7 @@ import { DEFAULT_METRICS } from "../../analyzer/metrics/definitions";
 import { evaluateMetric } from "../../analyzer/metrics/verdict";
 import { checkSrm } from "../../analyzer/policy/srm-check";
 import { ArmAccumulator, PreparedMetrics } from "../../analyzer/replay/rollup";
-import { logNormal, mulberry32, normal, type Random } from "../../analyzer/sim/prng";
+import { indexAbove, logNormal, mulberry32, normal, type Random } from "../../analyzer/sim/prng";
 import {
   designEffect,
   MIN_GROUPS,
@@ -70,15 +70,7 @@ function arm(rand: Random, w: ArmWorld): ArmAccumulator {
   const out = new ArmAccumulator();
   const p = new PreparedMetrics();
   for (let r = 0; r < w.requests; r++) {
-    const x = rand() * acc;
-    let lo = 0;
-    let hi = cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cumulative[mid]! >= x) hi = mid;
-      else lo = mid + 1;
-    }
-    const u = users[lo]!;
+    const u = users[indexAbove(cumulative, rand() * acc)]!;
     const failed = rand() < u.error;
     const metrics: Record<string, number> = failed
       ? { requests: 1, error: 1 }
@@ -248,14 +240,7 @@ describe("SRM on assignment units", () => {
     const armOf = Array.from({ length: o.users }, () => rand() < o.canaryShare);
     const unitOf = Array.from({ length: o.users }, (_, i) => unitGroup(`srm-${i}`));
     for (let r = 0; r < o.requests; r++) {
-      const x = rand() * acc;
-      let u = 0;
-      let hi = cumulative.length - 1;
-      while (u < hi) {
-        const mid = (u + hi) >> 1;
-        if (cumulative[mid]! >= x) hi = mid;
-        else u = mid + 1;
-      }
+      const u = indexAbove(cumulative, rand() * acc);
       const toCanary = armOf[u]!;
       if (toCanary && o.lose && rand() < o.lose) continue;
       (toCanary ? canary : stable).addPrepared(p.fill({ requests: 1 }, unitOf[u]!));
