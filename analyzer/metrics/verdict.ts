@@ -20,7 +20,7 @@ import {
   stableSide,
   type DesignEffect,
 } from "../stats/clustered";
-import { binIndex } from "../../contracts/sketch";
+import { binIndex, binsCount } from "../../contracts/sketch";
 import type { ArmMoments, EffectInterval, MeanKind } from "../stats/means";
 import { armMoments, differenceCS, ratioCS } from "../stats/means";
 import type { TailTest } from "../stats/quantiles";
@@ -149,7 +149,7 @@ function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Compa
       if (value === null || !(value > 0)) return { deff: 1, groups: 0 };
       const groupBins = arm.groupBins?.[def.source];
       const at = indicatorDesignEffect(groupBins, binIndex(value), below);
-      const n = bins.reduce((acc, [, c]) => acc + c, 0);
+      const n = binsCount(bins);
       const median = quantileEstimate(bins, 0.5);
       if (n * Math.min(q, 1 - q) >= 100 || median === null || !(median > 0)) return at;
       const floor = indicatorDesignEffect(groupBins, binIndex(median), below);
@@ -308,10 +308,7 @@ export function evaluateMetric(
   }
   const exact = judge(cmp.effect, def.direction, limit, failBar);
   const beyondLimit =
-    cmp.effect.estimate !== null &&
-    (def.direction === "higher_is_worse"
-      ? cmp.effect.estimate > limit
-      : cmp.effect.estimate < limit);
+    def.direction === "higher_is_worse" ? cmp.effect.estimate > limit : cmp.effect.estimate < limit;
   const tailFails =
     exact === "inconclusive" && cmp.tail !== undefined && cmp.tail.effect.lower > 0 && beyondLimit;
   const verdict = tailFails ? "fail" : exact;

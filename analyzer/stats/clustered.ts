@@ -147,10 +147,11 @@ export function indicatorDesignEffect(
     g[0] += count;
     if (below ? coarse < edge : coarse >= edge) g[1] += count;
   }
-  const groups: GroupSums = [...perGroup].map(([g, [n, x]]) => [g, n, x]);
+  const groups: GroupSums = [];
   let n = 0;
   let x = 0;
-  for (const [, ng, xg] of groups) {
+  for (const [g, [ng, xg]] of perGroup) {
+    groups.push([g, ng, xg]);
     n += ng;
     x += xg;
   }

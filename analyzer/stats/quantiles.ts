@@ -190,7 +190,7 @@ export interface TailTest {
  * intervals joined by Bonferroni, each at half the level) on a shift confined
  * to the tail, because it spends all its power on the one question a p95
  * regression asks: are more canary requests slow? docs/statistics.md ›
- * "Tail shifts" has the measured difference. Only bins wholly beyond the
+ * "Users, not requests" has the measured difference. Only bins wholly beyond the
  * threshold count, which can only understate the canary's share.
  *
  * @example

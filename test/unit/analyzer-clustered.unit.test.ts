@@ -5,12 +5,19 @@
  */
 import { describe, expect, it } from "vitest";
 import { UNIT_GROUPS, unitGroup } from "../../contracts/assignment";
-import type { Route } from "../../contracts/config";
+import { RoutingConfigSchema, type Route } from "../../contracts/config";
+import { makeConfig } from "../fixtures/config";
 import { DEFAULT_METRICS } from "../../analyzer/metrics/definitions";
 import { evaluateMetric } from "../../analyzer/metrics/verdict";
 import { checkSrm } from "../../analyzer/policy/srm-check";
 import { ArmAccumulator, PreparedMetrics } from "../../analyzer/replay/rollup";
-import { indexAbove, logNormal, mulberry32, normal, type Random } from "../../analyzer/sim/prng";
+import {
+  logNormal,
+  mulberry32,
+  normal,
+  pickCumulative,
+  type Random,
+} from "../../analyzer/sim/prng";
 import {
   designEffect,
   MIN_GROUPS,
@@ -55,14 +62,19 @@ const WORLD: ArmWorld = {
   seedOffset: 0,
 };
 
+/** Cumulative Zipf activity of `users` users (user i weighs 1 / (i + 1)^zipf). */
+function zipfCumulative(users: number, zipf: number): Float64Array {
+  const out = new Float64Array(users);
+  let acc = 0;
+  for (let i = 0; i < users; i++) out[i] = acc += 1 / Math.pow(i + 1, zipf);
+  return out;
+}
+
 /** One arm's rollup: users with their own propensities, requests drawn by Zipf activity. */
 function arm(rand: Random, w: ArmWorld): ArmAccumulator {
-  const weights = Array.from({ length: w.users }, (_, i) => 1 / Math.pow(i + 1, w.zipf));
-  const cumulative: number[] = [];
-  let acc = 0;
-  for (const x of weights) cumulative.push((acc += x));
+  const cumulative = zipfCumulative(w.users, w.zipf);
   const s = w.errorSigma;
-  const users = weights.map((_, i) => ({
+  const users = Array.from(cumulative, (_, i) => ({
     error: Math.min(1, w.errorRate * Math.exp(s * normal(rand) - (s * s) / 2)),
     latency: Math.exp(w.latencySigma * normal(rand)),
     unit: unitGroup(`u-${w.seedOffset}-${i}-${rand()}`),
@@ -70,7 +82,7 @@ function arm(rand: Random, w: ArmWorld): ArmAccumulator {
   const out = new ArmAccumulator();
   const p = new PreparedMetrics();
   for (let r = 0; r < w.requests; r++) {
-    const u = users[indexAbove(cumulative, rand() * acc)]!;
+    const u = users[pickCumulative(rand, cumulative)]!;
     const failed = rand() < u.error;
     const metrics: Record<string, number> = failed
       ? { requests: 1, error: 1 }
@@ -216,15 +228,11 @@ describe("tailExceedance", () => {
 });
 
 describe("SRM on assignment units", () => {
-  const route: Route = {
-    id: "chat",
-    models: ["chat"],
-    stable: { id: "s", originUrl: "https://s.example", model: "m" },
-    canary: { id: "c", originUrl: "https://c.example", model: "m" },
-    weight: 50,
-    segments: [],
-    state: "active",
-  };
+  const route: Route = RoutingConfigSchema.parse(
+    makeConfig({
+      routes: [{ ...makeConfig().routes[0]!, weight: 50 }],
+    }),
+  ).routes[0]!;
 
   /** Request counts per arm from users assigned 50/50 (or `canaryShare`), each user in one group. */
   function window(
@@ -234,13 +242,11 @@ describe("SRM on assignment units", () => {
     const stable = new ArmAccumulator();
     const canary = new ArmAccumulator();
     const p = new PreparedMetrics();
-    const cumulative: number[] = [];
-    let acc = 0;
-    for (let i = 0; i < o.users; i++) cumulative.push((acc += 1 / Math.pow(i + 1, o.zipf)));
+    const cumulative = zipfCumulative(o.users, o.zipf);
     const armOf = Array.from({ length: o.users }, () => rand() < o.canaryShare);
     const unitOf = Array.from({ length: o.users }, (_, i) => unitGroup(`srm-${i}`));
     for (let r = 0; r < o.requests; r++) {
-      const u = indexAbove(cumulative, rand() * acc);
+      const u = pickCumulative(rand, cumulative);
       const toCanary = armOf[u]!;
       if (toCanary && o.lose && rand() < o.lose) continue;
       (toCanary ? canary : stable).addPrepared(p.fill({ requests: 1 }, unitOf[u]!));
@@ -285,7 +291,7 @@ describe("SRM on assignment units", () => {
     expect(lost).toBeGreaterThanOrEqual(9);
   }, 60_000);
 
-  it("says in the dispersion what the test ran on", () => {
+  it("gives no evidence from fewer groups than MIN_GROUPS", () => {
     const d = requestShareDispersion([[0, 100, 100]], [[0, 100, 100]]);
     expect(d.deff).toBe(Number.POSITIVE_INFINITY);
   });
