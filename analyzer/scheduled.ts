@@ -8,7 +8,8 @@ import { drizzle } from "drizzle-orm/d1";
 import { runAnalyzer, type RunReport } from "./run/run";
 import { mlflowSettings, mlflowSink } from "./run/mlflow";
 import { webhookNotifier } from "./run/notify";
-import { purgeExpiredSamples } from "./retention";
+import { purgeExpiredSamples, purgeStorage } from "./retention";
+import { storageSettings } from "../contracts/storage";
 import type { PolicyInput } from "./policy/policy";
 
 function globalPolicy(raw: string | undefined): PolicyInput | undefined {
@@ -49,5 +50,22 @@ export async function handleScheduled(
       console.log(JSON.stringify({ msg: "expired samples deleted", ...purged }));
   } catch (e) {
     console.error(JSON.stringify({ msg: "sample retention failed", error: String(e) }));
+  }
+  try {
+    const storage = storageSettings(env);
+    if (!storage.ok)
+      console.error(JSON.stringify({ msg: "invalid storage vars", error: storage.error }));
+    // The time-scanning deletes once an hour; the ledger's range deletes every run.
+    const full = Math.floor(controller.scheduledTime / 60_000) % 60 === 0;
+    const purged = await purgeStorage(
+      drizzle(env.DB),
+      storage.settings,
+      controller.scheduledTime,
+      full,
+    );
+    if (purged.keys > 0 || (purged.rows ?? 0) > 0 || (purged.minuteRows ?? 0) > 0)
+      console.log(JSON.stringify({ msg: "storage retention", ...purged }));
+  } catch (e) {
+    console.error(JSON.stringify({ msg: "storage retention failed", error: String(e) }));
   }
 }

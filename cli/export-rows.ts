@@ -39,6 +39,7 @@ export function rowToEvent(r: Row): OutcomeEvent {
     configVersion: Number(r.config_version),
     step: Number(r.step ?? 0),
     weight: Number(r.weight),
+    sampleRate: Number(r.sample_rate ?? 1),
     segment: (r.segment as string | null) ?? null,
     country: (r.country as string | null) ?? null,
     continent: (r.continent as string | null) ?? null,
@@ -47,6 +48,8 @@ export function rowToEvent(r: Row): OutcomeEvent {
     cohort: (r.cohort as string | null) ?? null,
     requestClass: (r.request_class as string | null) ?? null,
     keyed: bool(r.keyed) ?? false,
+    // The unit group the rollups counted the request in; rows older than it have none.
+    ...(r.unit === null || r.unit === undefined ? {} : { unit: Number(r.unit) }),
     path: String(r.path),
     model: String(r.model),
     stream: bool(r.stream) ?? false,

@@ -139,6 +139,20 @@ export const RolloutSchema = z.strictObject({
   startedAt: z.iso.datetime(),
 });
 
+/**
+ * Sampled outcome logging (contracts/sampling.ts, docs/capacity.md): the
+ * canary arm is logged in full up to `canaryShare` percent of a route's
+ * traffic, the stable arm at `stableMultiple` times the canary's count.
+ */
+export const LoggingSchema = z.strictObject({
+  /** Stable events logged per canary event; 0 logs the stable arm at `minRate` only. */
+  stableMultiple: z.number().min(0).max(1000).default(4),
+  /** Most of a route's traffic (percent) the canary arm logs; 100 logs every canary request. */
+  canaryShare: z.number().min(0.01).max(100).default(4),
+  /** The stable arm's lowest logging rate (0..1), also its rate with no canary; 1 logs everything. */
+  minRate: z.number().min(0.0001).max(1).default(0.01),
+});
+
 export const RouteSchema = z.strictObject({
   id: IdSchema,
   /** Requested model aliases this route serves (the `model` field of the request). */
@@ -157,6 +171,8 @@ export const RouteSchema = z.strictObject({
   policy: z.record(z.string(), z.unknown()).optional(),
   /** Sampled evaluations and shadow judging (see README "Quality signals"). */
   evaluation: EvaluationSchema.optional(),
+  /** Overrides of `settings.logging` for this route (a low-traffic route may log everything). */
+  logging: LoggingSchema.partial().optional(),
 });
 export type Route = z.infer<typeof RouteSchema>;
 
@@ -182,6 +198,8 @@ export const SettingsSchema = z.strictObject({
     .default({}),
   /** Days a sampled prompt and answer are kept in `eval_samples`. */
   sampleRetentionDays: z.int().min(1).max(365).default(7),
+  /** Which outcomes are logged (every route; a route's `logging` overrides fields). */
+  logging: LoggingSchema.default(LoggingSchema.parse({})),
 });
 
 export const RoutingConfigSchema = z

@@ -6,7 +6,10 @@
 import type { OutcomeEvent } from "./outcome";
 
 export const BASE_METRICS = {
-  /** 1 for every request: the denominator for shares and the SRM check. */
+  /**
+   * Every logged request, valued 1 / its logging rate (contracts/sampling.ts):
+   * `n` counts the logged samples, `sum` estimates the requests served.
+   */
   requests: "requests",
   /** 1 when the assigned variant failed (any error class), else 0. */
   error: "error",
@@ -32,7 +35,7 @@ export const BASE_METRICS = {
 type EventFacts = Pick<
   OutcomeEvent,
   "errorClass" | "failover" | "stream" | "streamCompleted" | "latencyMs" | "ttftMs" | "tokensPerSec"
->;
+> & { sampleRate?: number };
 
 /**
  * The base metrics of one outcome.
@@ -45,7 +48,7 @@ type EventFacts = Pick<
 export function baseMetrics(e: EventFacts): Record<string, number> {
   const ok = e.errorClass === null;
   const m: Record<string, number> = {
-    [BASE_METRICS.requests]: 1,
+    [BASE_METRICS.requests]: 1 / (e.sampleRate ?? 1),
     [BASE_METRICS.error]: ok ? 0 : 1,
     [BASE_METRICS.failover]: e.failover ? 1 : 0,
     [BASE_METRICS.rate429]: e.errorClass === "http_429" ? 1 : 0,

@@ -55,6 +55,12 @@ export const OutcomeEventSchema = z.strictObject({
   step: z.int().min(0).default(0),
   /** Canary weight applied to this request (percent). */
   weight: z.number().min(0).max(100),
+  /**
+   * The logging rate of this request's arm (contracts/sampling.ts): the
+   * event stands for 1 / sampleRate requests, which its `requests` metric
+   * carries. Optional for events from edges that logged everything.
+   */
+  sampleRate: z.number().gt(0).max(1).default(1),
   /** Name of the segment rule that matched, null for the route default. */
   segment: nullableString(128),
   country: nullableString(8),

@@ -102,6 +102,9 @@ async function main() {
     };
     const config = {
       version: 1,
+      // A few hundred requests a minute: every outcome is logged (the
+      // production defaults sample the stable arm; docs/capacity.md).
+      settings: { logging: { canaryShare: 100, minRate: 1 } },
       evaluators: [
         {
           name: "demo_moderation",

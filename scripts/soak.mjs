@@ -99,6 +99,8 @@ export function soakConfig(stableUrl, canaryUrl) {
   const now = new Date().toISOString();
   return {
     version: 1,
+    // The soak counts every outcome: nothing is sampled.
+    settings: { logging: { canaryShare: 100, minRate: 1 } },
     routes: [
       {
         id: "chat",

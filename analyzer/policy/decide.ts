@@ -336,6 +336,8 @@ export function decide(input: DecideInput): Decision {
   return finish(input, underMismatch(input, route, policy, srm, judged), policy);
 }
 
+const fmtRate = (r: number) => `${+(r * 100).toPrecision(3)}%`;
+
 /** The reason of each mismatching SRM test, with its counts, units and direction. */
 function srmReasons(srm: SrmSummary): string[] {
   return srm.tests
@@ -351,7 +353,11 @@ function srmReasons(srm: SrmSummary): string[] {
         phi > 1
           ? `; ≈ ${Math.round(x.canary / phi)} canary / ${Math.round(x.stable / phi)} stable effective units at overdispersion ${phi.toFixed(1)} over ${x.dispersion.groups} unit groups`
           : "";
-      return `sample-ratio mismatch on ${x.slice}: canary share ${pct(x.observedShare * 100)} vs ${pct(x.expectedShare * 100)} (${x.canary} canary / ${x.stable} stable requests${units}; ${side}; p ≤ ${x.pValue.toExponential(1)}); metrics not trusted`;
+      const sampled =
+        x.logging.stable < 1 || x.logging.canary < 1
+          ? `; logged at ${fmtRate(x.logging.canary)} of canary and ${fmtRate(x.logging.stable)} of stable requests`
+          : "";
+      return `sample-ratio mismatch on ${x.slice}: canary share ${pct(x.observedShare * 100)} vs ${pct(x.expectedShare * 100)} (${x.canary} canary / ${x.stable} stable requests${units}${sampled}; ${side}; p ≤ ${x.pValue.toExponential(1)}); metrics not trusted`;
     });
 }
 

@@ -16,6 +16,13 @@
  * share, a broken split does not inflate it. docs/statistics.md › "Sample
  * ratio on units" has why this and not exact unit counts, and the sizes at
  * which a 52/48 split and 5% lost canary outcomes are caught.
+ *
+ * With sampled logging (contracts/sampling.ts) the counts are logged events,
+ * and each arm's logging rate is read back from its `requests` sums (n / sum:
+ * every event's value is 1 / its rate). The promised share of logged events
+ * is then w·rc / (w·rc + (1 − w)·rs). Sampling is a hash of the unit
+ * unrelated to assignment, so a broken split or lost canary outcomes still
+ * move the logged share by the same relative amount.
  */
 import type { Route } from "../../contracts/config";
 import { requestShareDispersion } from "../stats/clustered";
@@ -26,6 +33,11 @@ import type { Slice } from "../window";
 import type { SrmSummary } from "./types";
 
 const REQUESTS = "requests";
+
+/** An arm's logging rate: n / sum of its `requests` (1 / rate each); 1 without data. */
+function loggingRate(requests: { n: number; sum: number }): number {
+  return requests.n > 0 && requests.sum > 0 ? Math.min(1, requests.n / requests.sum) : 1;
+}
 
 function expectedWeight(route: Route, slice: Slice): number | undefined {
   if (slice.dim === "all") return route.weight;
@@ -59,16 +71,21 @@ export function checkSrm(route: Route, window: WindowData, alpha: number): SrmSu
   }
   const each = alpha / testable.length;
   const tests = testable.map((s) => {
-    const stable = metricSums(s.stable, REQUESTS).n;
-    const canary = metricSums(s.canary, REQUESTS).n;
+    const st = metricSums(s.stable, REQUESTS);
+    const ca = metricSums(s.canary, REQUESTS);
+    const stable = st.n;
+    const canary = ca.n;
+    const logging = { stable: loggingRate(st), canary: loggingRate(ca) };
     const dispersion = requestShareDispersion(
       s.stable.groups?.[REQUESTS],
       s.canary.groups?.[REQUESTS],
     );
     const phi = Number.isFinite(dispersion.deff) ? dispersion.deff : Math.max(stable + canary, 1);
-    const result = srmTest(stable / phi, canary / phi, (expectedWeight(route, s) ?? 0) / 100, each);
-    // Counts as requests for the record; the evidence is that of the units.
-    return { slice: sliceLabel(s), ...result, stable, canary, dispersion };
+    const w = (expectedWeight(route, s) ?? 0) / 100;
+    const share = (w * logging.canary) / (w * logging.canary + (1 - w) * logging.stable);
+    const result = srmTest(stable / phi, canary / phi, share, each);
+    // Counts as logged requests for the record; the evidence is that of the units.
+    return { slice: sliceLabel(s), ...result, stable, canary, dispersion, logging };
   });
   return { checked: true, alpha: each, mismatch: tests.some((t) => t.mismatch), tests };
 }

@@ -40,7 +40,14 @@ export interface SrmSummary {
    * `dispersion.deff`, the request-share overdispersion across unit groups
    * (effective units per arm).
    */
-  tests: Array<SrmResult & { slice: string; dispersion: DesignEffect }>;
+  tests: Array<
+    SrmResult & {
+      slice: string;
+      dispersion: DesignEffect;
+      /** Each arm's logging rate (contracts/sampling.ts); `expectedShare` is of logged events. */
+      logging: { stable: number; canary: number };
+    }
+  >;
   /** Why the check did not run, when it did not. */
   skipped?: string;
 }

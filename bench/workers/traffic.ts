@@ -67,6 +67,7 @@ export function syntheticOutcomes(o: TrafficOptions, start: number, count: numbe
       step: o.step ?? o.from,
       configVersion: 1,
       weight: o.canaryShare * 100,
+      sampleRate: 1,
       segment: cohort === "beta" ? "beta-cohort" : null,
       country,
       continent: null,

@@ -125,7 +125,8 @@ describe("over real sockets", () => {
       config: {
         version: 1,
         // Small, so that a stream the runtime drops silently is noticed fast (see row 7).
-        settings: { streamIdleTimeoutMs: 300 },
+        // Every outcome logged: the rows count requests.
+        settings: { streamIdleTimeoutMs: 300, logging: { canaryShare: 100, minRate: 1 } },
         routes: [
           {
             id: "chat",

@@ -8,6 +8,7 @@ import { env, SELF } from "cloudflare:test";
 import { vi } from "vitest";
 import type { RoutingConfigInput } from "../../contracts/config";
 import { rolloutTraffic } from "../fixtures/analyzer";
+import { LOG_EVERYTHING } from "../fixtures/config";
 import { simRelease } from "../fixtures/edge";
 
 export const EDGE_URL = "http://edge.test/v1/chat/completions";
@@ -31,7 +32,7 @@ export interface SimConfigOptions {
 export function simConfig(tag: string, o: SimConfigOptions = {}): RoutingConfigInput {
   return {
     version: o.version ?? 1,
-    ...(o.settings ? { settings: o.settings } : {}),
+    settings: { logging: LOG_EVERYTHING, ...o.settings },
     ...(o.evaluators ? { evaluators: o.evaluators } : {}),
     routes: [
       {

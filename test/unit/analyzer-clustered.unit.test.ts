@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { UNIT_GROUPS, unitGroup } from "../../contracts/assignment";
 import { RoutingConfigSchema, type Route } from "../../contracts/config";
+import { loggingRates, sampledIn, type LoggingRates } from "../../contracts/sampling";
 import { makeConfig } from "../fixtures/config";
 import { DEFAULT_METRICS } from "../../analyzer/metrics/definitions";
 import { evaluateMetric } from "../../analyzer/metrics/verdict";
@@ -237,7 +238,15 @@ describe("SRM on assignment units", () => {
   /** Request counts per arm from users assigned 50/50 (or `canaryShare`), each user in one group. */
   function window(
     rand: Random,
-    o: { users: number; requests: number; zipf: number; canaryShare: number; lose?: number },
+    o: {
+      users: number;
+      requests: number;
+      zipf: number;
+      canaryShare: number;
+      lose?: number;
+      /** Sampled logging (contracts/sampling.ts): each arm's rate, per user. */
+      logging?: LoggingRates;
+    },
   ) {
     const stable = new ArmAccumulator();
     const canary = new ArmAccumulator();
@@ -245,11 +254,18 @@ describe("SRM on assignment units", () => {
     const cumulative = zipfCumulative(o.users, o.zipf);
     const armOf = Array.from({ length: o.users }, () => rand() < o.canaryShare);
     const unitOf = Array.from({ length: o.users }, (_, i) => unitGroup(`srm-${i}`));
+    const rateOf = (canaryArm: boolean) =>
+      o.logging ? (canaryArm ? o.logging.canary : o.logging.stable) : 1;
+    const loggedOf = Array.from({ length: o.users }, (_, i) =>
+      sampledIn(`srm-${i}`, rateOf(armOf[i]!)),
+    );
     for (let r = 0; r < o.requests; r++) {
       const u = pickCumulative(rand, cumulative);
       const toCanary = armOf[u]!;
       if (toCanary && o.lose && rand() < o.lose) continue;
-      (toCanary ? canary : stable).addPrepared(p.fill({ requests: 1 }, unitOf[u]!));
+      if (!loggedOf[u]) continue;
+      const requests = 1 / rateOf(toCanary);
+      (toCanary ? canary : stable).addPrepared(p.fill({ requests }, unitOf[u]!));
     }
     return { from: 0, to: 1, slices: [slice(stable, canary)] };
   }
@@ -290,6 +306,33 @@ describe("SRM on assignment units", () => {
     expect(split).toBeGreaterThanOrEqual(9);
     expect(lost).toBeGreaterThanOrEqual(9);
   }, 60_000);
+
+  // Sampling keeps the test exact but leaves it fewer units: at weight 50 the
+  // 4% cap logs 8% of canary and 32% of stable users, whose information on
+  // the split is 0.064 / 0.25 of logging everyone. So the sizes scale by its
+  // inverse, 4× (docs/capacity.md › "What sampling costs the SRM test").
+  it("with sampled logging at weight 50 (canary 8%, stable 32% logged), catches a 52/48 split and 5% lost at 4× the users, and passes the A/A", () => {
+    const logging = loggingRates(50, { stableMultiple: 4, canaryShare: 4, minRate: 0.01 });
+    expect(logging).toEqual({ canary: 0.08, stable: 0.32 });
+    let split = 0;
+    let lost = 0;
+    let falseFlags = 0;
+    for (let seed = 1; seed <= 5; seed++) {
+      const opts = { users: 800_000, requests: 1_600_000, zipf: 0.3, logging };
+      if (checkSrm(route, window(mulberry32(seed), { ...opts, canaryShare: 0.52 }), 0.001).mismatch)
+        split += 1;
+      const lossy = window(mulberry32(seed), { ...opts, canaryShare: 0.5, lose: 0.05 });
+      if (checkSrm(route, lossy, 0.001).mismatch) lost += 1;
+      const aa = checkSrm(route, window(mulberry32(seed), { ...opts, canaryShare: 0.5 }), 0.001);
+      if (aa.mismatch) falseFlags += 1;
+      // The promised share is of logged events: 8% of half against 32% of half.
+      expect(aa.tests[0]!.expectedShare).toBeCloseTo(0.2, 6);
+      expect(aa.tests[0]!.logging).toEqual(logging);
+    }
+    expect(split).toBe(5);
+    expect(lost).toBe(5);
+    expect(falseFlags).toBe(0);
+  }, 120_000);
 
   it("gives no evidence from fewer groups than MIN_GROUPS", () => {
     const d = requestShareDispersion([[0, 100, 100]], [[0, 100, 100]]);

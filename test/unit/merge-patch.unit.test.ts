@@ -57,7 +57,7 @@ describe("mergePatch", () => {
       settings: { failover: false },
       routes: [{ id: "only" }],
     }) as Record<string, unknown>;
-    expect(out.settings).toEqual({ failover: false });
+    expect(out.settings).toEqual({ ...config.settings, failover: false });
     expect(out.routes).toEqual([{ id: "only" }]);
     expect(out.version).toBe(1);
   });

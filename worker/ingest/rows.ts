@@ -42,6 +42,7 @@ export function toOutcomeRow(e: OutcomeEvent, inc = rollupIncrement(e)): Outcome
     configVersion: e.configVersion,
     step: e.step,
     weight: e.weight,
+    sampleRate: e.sampleRate,
     segment: e.segment,
     country: e.country,
     continent: e.continent,

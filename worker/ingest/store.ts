@@ -2,33 +2,40 @@
  * D1 writes of the ingest path. One queue batch is one `db.batch()`, which D1
  * runs as a single transaction:
  *
- * 1. insert the rows into `outcomes` tagged with a fresh `ingest_batch`,
- *    skipping request ids already stored (redeliveries);
- * 2. check that the insert stored every row the consumer aggregated: a row in
- *    `ingest_guards` whose CHECK fails, aborting the transaction, when the
- *    count of rows tagged with this batch differs (the row is deleted again);
- * 3. add the consumer's increments (`aggregate.ts`) to `rollup_metrics`,
+ * 1. insert the events' keys into the ledger `ingest_keys` (hour of `ts`,
+ *    64-bit hash of the request id; `keys.ts`), skipping keys already there
+ *    (redeliveries);
+ * 2. check that the insert stored every key: a row in `ingest_guards` whose
+ *    CHECK fails, aborting the transaction, when `changes()` of the insert
+ *    differs from the number of keys (the row is deleted again);
+ * 3. insert the raw rows into `outcomes` (unless raw rows are off), tagged
+ *    with the batch;
+ * 4. add the consumer's increments (`aggregate.ts`) to `rollup_metrics`,
  *    `rollup_bins` and `step_rollups`.
  *
- * The first attempt assumes every row is new, which is what a queue mostly
- * delivers. When the check fails (a redelivery), the request ids already
- * stored are read and the rest written again the same way. A redelivered event
+ * The first attempt assumes every event is new, which is what a queue mostly
+ * delivers. When the check fails (a redelivery), the keys already stored are
+ * read and the rest written again the same way. A redelivered event
  * therefore adds to no aggregate, a failed batch leaves nothing behind, and a
- * concurrent consumer storing the same request id in between is caught by the
- * check. Rows and increments travel as one JSON text parameter per statement
- * (expanded with `json_each`), because D1 allows only 100 bound parameters per
- * statement. See docs/idempotent-ingest.md.
+ * concurrent consumer storing the same key in between is caught by the
+ * check. The ledger is pruned after the ingest window, and the consumer
+ * refuses events older than it (`consume.ts`), so it stays bounded by the
+ * logged rate, not by history. Rows, keys and increments travel as one JSON
+ * text parameter per statement (expanded with `json_each`), because D1
+ * allows only 100 bound parameters per statement. See
+ * docs/idempotent-ingest.md.
  *
  * Every statement is an `insert(...).select(sql)` built by drizzle: raw
  * `db.run(sql)` items with parameters break inside `db.batch()` on D1
  * (drizzle-orm issue #2277).
  */
-import { eq, getTableColumns, sql, type SQL } from "drizzle-orm";
+import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import {
   deadLetters,
   ingestGuards,
+  ingestKeys,
   outcomes,
   rollupBins,
   rollupMetrics,
@@ -36,6 +43,7 @@ import {
 } from "../../contracts/db/schema";
 import { rollupIncrements, type Increments } from "./aggregate";
 import type { DeadLetterRow } from "./dead-letter";
+import { keysJson, ledgerKey, type LedgerKey } from "./keys";
 import { rowsJsonChunks, type IngestRow, type OutcomeRow } from "./rows";
 
 export type Db = DrizzleD1Database;
@@ -54,10 +62,18 @@ export interface WriteResult {
 
 /** Bytes of row JSON per bound parameter; D1 caps a string value at 2 MB. */
 const MAX_PARAM_BYTES = 1_000_000;
+/** Ledger keys per statement: about 30 bytes of JSON each, far below MAX_PARAM_BYTES. */
+const KEYS_PER_STATEMENT = 10_000;
+
+export interface WriteOptions {
+  /** Insert the raw `outcomes` rows too (off: keys and rollups only; R2 keeps the events). */
+  rawRows: boolean;
+}
 
 /**
- * Writes rows and their rollups atomically, each request id at most once ever.
- * Throws if D1 fails, in which case nothing was written.
+ * Writes rows and their rollups atomically, each request id at most once
+ * within the ingest window. Throws if D1 fails, in which case nothing was
+ * written.
  *
  * @example
  * await writeOutcomes(drizzle(env.DB), events.map(toIngestRow), { id: crypto.randomUUID(), at: Date.now() });
@@ -66,50 +82,87 @@ export async function writeOutcomes(
   db: Db,
   rows: readonly IngestRow[],
   batch: IngestBatch,
+  options: WriteOptions = { rawRows: true },
 ): Promise<WriteResult> {
   const distinct = [...new Map(rows.map((r) => [r.row.requestId, r])).values()];
   if (distinct.length === 0) return { written: 0, duplicates: rows.length };
+  const keyed = await Promise.all(
+    distinct.map(async (r) => ({ r, key: await ledgerKey(r.row.requestId, r.row.ts) })),
+  );
   try {
-    await writeNew(db, distinct, batch);
+    await writeNew(db, keyed, batch, options);
     return { written: distinct.length, duplicates: rows.length - distinct.length };
   } catch {
-    // Some request id was stored already (or D1 failed: then this fails too).
-    const stored = await storedRequestIds(db, distinct);
-    const fresh = distinct.filter((r) => !stored.has(r.row.requestId));
-    if (fresh.length > 0) await writeNew(db, fresh, batch);
+    // Some key was stored already (or D1 failed: then this fails too).
+    const stored = await storedKeys(db, keyed);
+    const fresh = keyed.filter((_, i) => !stored.has(i));
+    if (fresh.length > 0) await writeNew(db, fresh, batch, options);
     return { written: fresh.length, duplicates: rows.length - fresh.length };
   }
 }
 
-const requestIds = (rows: readonly IngestRow[]) => JSON.stringify(rows.map((r) => r.row.requestId));
-
-async function storedRequestIds(db: Db, rows: readonly IngestRow[]): Promise<Set<string>> {
-  const ids = requestIds(rows);
-  const found = await db
-    .select({ id: outcomes.requestId })
-    .from(outcomes)
-    .where(sql`${outcomes.requestId} IN (SELECT value FROM json_each(${ids}))`);
-  return new Set(found.map((f) => f.id));
+interface Keyed {
+  r: IngestRow;
+  key: LedgerKey;
 }
 
-/** One transaction; fails as a whole unless every row was new. */
-async function writeNew(db: Db, rows: readonly IngestRow[], batch: IngestBatch): Promise<void> {
+function keyChunks(rows: readonly Keyed[]): string[] {
+  const chunks: string[] = [];
+  for (let i = 0; i < rows.length; i += KEYS_PER_STATEMENT)
+    chunks.push(keysJson(rows.slice(i, i + KEYS_PER_STATEMENT).map((k) => k.key)));
+  return chunks;
+}
+
+/** Positions (in `rows`) of the keys the ledger holds already. */
+async function storedKeys(db: Db, rows: readonly Keyed[]): Promise<Set<number>> {
+  const found = new Set<number>();
+  for (const [c, json] of keyChunks(rows).entries()) {
+    // The array index comes back, not the key: a 64-bit integer does not survive a JS number.
+    const hits = await db
+      .select({ i: sql<number>`e.key` })
+      .from(sql`json_each(${json}) AS e`)
+      .innerJoin(
+        ingestKeys,
+        sql`${ingestKeys.hour} = json_extract(e.value, '$[0]') AND ${ingestKeys.key} = json_extract(e.value, '$[1]')`,
+      );
+    for (const h of hits) found.add(c * KEYS_PER_STATEMENT + Number(h.i));
+  }
+  return found;
+}
+
+/** One transaction; fails as a whole unless every key was new. */
+async function writeNew(
+  db: Db,
+  keyed: readonly Keyed[],
+  batch: IngestBatch,
+  options: WriteOptions,
+): Promise<void> {
+  const rows = keyed.map((k) => k.r);
   const inc = rollupIncrements(rows);
-  const outcomeRows: OutcomeRow[] = rows.map((r) => r.row);
-  const [first, ...rest] = rowsJsonChunks(outcomeRows, MAX_PARAM_BYTES).map((json) =>
+  const ledger = keyChunks(keyed).flatMap((json, c) => {
+    const n = Math.min(KEYS_PER_STATEMENT, keyed.length - c * KEYS_PER_STATEMENT);
+    return [
+      db
+        .insert(ingestKeys)
+        .select(
+          sql`SELECT json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]') FROM json_each(${json}) AS e WHERE true`,
+        )
+        .onConflictDoNothing(),
+      // changes(): the keys the statement just before stored (conflicts store none).
+      db.insert(ingestGuards).select(sql`SELECT ${`${batch.id}#${c}`}, ${n}, changes()`),
+    ];
+  });
+  const outcomeRows: OutcomeRow[] = options.rawRows ? rows.map((r) => r.row) : [];
+  const raw = rowsJsonChunks(outcomeRows, MAX_PARAM_BYTES).map((json) =>
     insertOutcomes(db, json, batch),
   );
+  const [first, ...rest] = ledger;
   if (first === undefined) return;
   await db.batch([
     first,
     ...rest,
-    // Counted through the primary key: no index on the batch tag to maintain.
-    db.insert(ingestGuards).select(
-      sql`SELECT ${batch.id}, ${rows.length}, count(*) FROM ${outcomes}
-          WHERE ${outcomes.requestId} IN (SELECT value FROM json_each(${requestIds(rows)}))
-          AND ${outcomes.ingestBatch} = ${batch.id}`,
-    ),
-    db.delete(ingestGuards).where(eq(ingestGuards.batch, batch.id)),
+    db.delete(ingestGuards).where(sql`${ingestGuards.batch} LIKE ${`${batch.id}#%`}`),
+    ...raw,
     ...incrementStatements(db, inc),
   ]);
 }

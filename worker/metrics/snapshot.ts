@@ -47,11 +47,16 @@ export async function recentTraffic(db: Db, firstMinute: number): Promise<Traffi
     }
     return t;
   };
+  // Logged samples per row: the error count is scaled by requests / logged,
+  // the inverse logging rate (contracts/sampling.ts), 1 when all are logged.
+  const logged = new Map<TrafficRow, number>();
   for (const r of sums) {
     const t = row(r);
     const { n, sum } = r;
-    if (r.metric === BASE_METRICS.requests) t.requests = sum;
-    else if (r.metric === BASE_METRICS.error) t.errors = sum;
+    if (r.metric === BASE_METRICS.requests) {
+      t.requests = sum;
+      logged.set(t, n);
+    } else if (r.metric === BASE_METRICS.error) t.errors = sum;
     else if (r.metric === BASE_METRICS.latencyMs) Object.assign(t.latency, { sum, count: n });
     else if (r.metric === BASE_METRICS.ttftMs) Object.assign(t.ttft, { sum, count: n });
     else if (r.metric === BASE_METRICS.overheadMs) Object.assign(t.overhead, { sum, count: n });
@@ -63,6 +68,7 @@ export async function recentTraffic(db: Db, firstMinute: number): Promise<Traffi
         ? t.ttft
         : t.overhead;
   for (const r of bins) sketchOf(row(r), r.metric).bins.push([r.bin, r.count]);
+  for (const [t, n] of logged) if (n > 0) t.errors *= t.requests / n;
   return [...rows.values()].sort((a, b) =>
     JSON.stringify([a.routeId, a.releaseId, a.variant]) <
     JSON.stringify([b.routeId, b.releaseId, b.variant])

@@ -51,12 +51,15 @@ function quantiles(arm: ArmData, metric: string): Quantiles {
  * // { requests: 4, errors: 1, errorRate: 0.25, latencyMs: { p50: null, p95: null }, ... }
  */
 export function summarizeArm(arm: ArmData): ArmSummary {
-  const requests = metricSums(arm, BASE_METRICS.requests).sum;
+  const { sum: requests, n: logged } = metricSums(arm, BASE_METRICS.requests);
   const errors = metricSums(arm, BASE_METRICS.error);
+  // Requests are weighted by their inverse logging rate; errors are counted
+  // as logged, so they are scaled by the same factor (contracts/sampling.ts).
+  const scale = logged > 0 ? requests / logged : 1;
   const tps = metricSums(arm, BASE_METRICS.tokensPerSec);
   return {
     requests,
-    errors: errors.sum,
+    errors: errors.sum * scale,
     errorRate: errors.n > 0 ? errors.sum / errors.n : null,
     latencyMs: quantiles(arm, BASE_METRICS.latencyMs),
     ttftMs: quantiles(arm, BASE_METRICS.ttftMs),

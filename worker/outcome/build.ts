@@ -19,6 +19,8 @@ export interface Observed {
   configVersion: number;
   facts: RequestFacts;
   plan: RoutePlan;
+  /** The logging rate of the request's arm (contracts/sampling.ts). */
+  sampleRate: number;
   /** Release that finally answered (stable after a failover). */
   servedBy: { releaseId: string; variant: Variant };
   status: number;
@@ -81,6 +83,7 @@ export function buildOutcome(o: Observed): OutcomeEvent {
     configVersion: o.configVersion,
     step: rolloutStep(o.plan.route),
     weight: o.plan.weight,
+    sampleRate: o.sampleRate,
     segment: o.plan.segment,
     country: o.facts.country,
     continent: o.facts.continent,

@@ -16,6 +16,7 @@ import { feedbackKey } from "../feedback/route";
 import { emitOutcome, promptDigest } from "../outcome/emit";
 import { IDEMPOTENT_HEADER } from "../shadow/select";
 import { BUCKETS } from "../../contracts/assignment";
+import { requestLoggingRate, sampledIn } from "../../contracts/sampling";
 import { promptText, requestFacts } from "../routing/from-request";
 import type { RequestFacts } from "../routing/facts";
 import { planRequest, type RoutePlan } from "../routing/plan";
@@ -196,6 +197,15 @@ function record(
 ): void {
   const { c, config, plan, body } = x;
   if (c.env.OUTCOME_LOGGING === "off") return;
+  const sampleRate = requestLoggingRate(
+    config.settings.logging,
+    plan.route.logging,
+    plan.weight,
+    plan.variant,
+  );
+  const logged = sampledIn(x.facts.userKey ?? x.requestId, sampleRate);
+  // Most unlogged requests have nothing else to do after the answer.
+  if (!logged && !plan.route.evaluation) return;
   const idempotentHeader = c.req.header(IDEMPOTENT_HEADER) ?? null;
   const respondedAt = now(); // the end of an answer that has no body to relay
   c.executionCtx.waitUntil(
@@ -207,6 +217,7 @@ function record(
         requestId: x.requestId,
         startedAt: x.startedAt,
         configVersion: config.version,
+        sampleRate,
         facts: x.facts,
         plan,
         servedBy: {
@@ -225,7 +236,7 @@ function record(
         refusalPhrases: config.settings.quality.refusalPhrases,
       };
       const event = buildOutcome(observed);
-      await emitOutcome(c.env.OUTCOMES, event);
+      if (logged) await emitOutcome(c.env.OUTCOMES, event);
       // Sampling and shadowing are configured per route; most routes have neither.
       if (!plan.route.evaluation) return;
       await afterResponse({

@@ -1,0 +1,114 @@
+/**
+ * How long D1 keeps what the consumer writes, from the Worker's vars
+ * (wrangler.toml): the ingest window of the idempotency ledger, the raw
+ * `outcomes` rows and the per-minute rollups. Pure. docs/capacity.md sizes both against D1's limits.
+ */
+
+export const HOUR_MS = 3_600_000;
+
+export interface StorageSettings {
+  /**
+   * Hours a ledger key is kept, and so the oldest event the consumer still
+   * counts. Must exceed the outcome queue's message retention
+   * (docs/idempotent-ingest.md › "A bounded ledger").
+   */
+  ingestWindowHours: number;
+  /** Hours raw `outcomes` rows are kept; 0 writes none (the R2 archive keeps the events). */
+  rawRowsHours: number;
+  /**
+   * Days per-minute rollups (`rollup_metrics`, `rollup_bins`: /metrics and the
+   * dashboard's series) are kept; per-step aggregates are kept for good.
+   */
+  minuteRollupsDays: number;
+}
+
+export const DEFAULT_STORAGE: StorageSettings = {
+  ingestWindowHours: 12,
+  rawRowsHours: 48,
+  minuteRollupsDays: 7,
+};
+
+const MAX_HOURS = 14 * 24;
+const MAX_DAYS = 3660;
+
+function inRange(raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= min && n <= max ? n : Number.NaN;
+}
+
+/**
+ * The storage settings of the Worker's vars; an invalid value is an error
+ * with the variable's name and the allowed range.
+ *
+ * @example storageSettings({ INGEST_WINDOW_HOURS: "24", OUTCOME_ROWS_HOURS: "0" })
+ * // { ok: true, settings: { ingestWindowHours: 24, rawRowsHours: 0, minuteRollupsDays: 7 } }
+ */
+export function storageSettings(vars: {
+  INGEST_WINDOW_HOURS?: string;
+  OUTCOME_ROWS_HOURS?: string;
+  MINUTE_ROLLUPS_DAYS?: string;
+}):
+  | { ok: true; settings: StorageSettings }
+  | { ok: false; error: string; settings: StorageSettings } {
+  const parsed = {
+    ingestWindowHours: inRange(
+      vars.INGEST_WINDOW_HOURS,
+      DEFAULT_STORAGE.ingestWindowHours,
+      1,
+      MAX_HOURS,
+    ),
+    rawRowsHours: inRange(vars.OUTCOME_ROWS_HOURS, DEFAULT_STORAGE.rawRowsHours, 0, MAX_HOURS),
+    minuteRollupsDays: inRange(
+      vars.MINUTE_ROLLUPS_DAYS,
+      DEFAULT_STORAGE.minuteRollupsDays,
+      1,
+      MAX_DAYS,
+    ),
+  };
+  const errors = [
+    Number.isNaN(parsed.ingestWindowHours)
+      ? `INGEST_WINDOW_HOURS must be 1..${MAX_HOURS} hours`
+      : null,
+    Number.isNaN(parsed.rawRowsHours) ? `OUTCOME_ROWS_HOURS must be 0..${MAX_HOURS} hours` : null,
+    Number.isNaN(parsed.minuteRollupsDays)
+      ? `MINUTE_ROLLUPS_DAYS must be 1..${MAX_DAYS} days`
+      : null,
+  ].filter((e): e is string => e !== null);
+  const settings: StorageSettings = {
+    ingestWindowHours: Number.isNaN(parsed.ingestWindowHours)
+      ? DEFAULT_STORAGE.ingestWindowHours
+      : parsed.ingestWindowHours,
+    rawRowsHours: Number.isNaN(parsed.rawRowsHours)
+      ? DEFAULT_STORAGE.rawRowsHours
+      : parsed.rawRowsHours,
+    minuteRollupsDays: Number.isNaN(parsed.minuteRollupsDays)
+      ? DEFAULT_STORAGE.minuteRollupsDays
+      : parsed.minuteRollupsDays,
+  };
+  return errors.length === 0
+    ? { ok: true, settings }
+    : { ok: false, error: `${errors.join("; ")}; using the defaults for them`, settings };
+}
+
+/**
+ * The earliest `ts` the consumer still ingests at `now`: an older event may
+ * have been pruned from the ledger already, so counting it could count it
+ * twice. Such an event is refused as late (archived, dead-lettered, never
+ * counted). The window must exceed the queue's message retention, so that
+ * only a misconfigured queue can deliver one.
+ */
+export function ingestCutoff(now: number, windowHours: number): number {
+  return now - windowHours * HOUR_MS;
+}
+
+/**
+ * The first ledger hour the cron keeps at `now`: everything before it is
+ * deleted. One hour of margin below the consumer's cutoff, for clocks that
+ * disagree, so no key a possible redelivery needs is ever deleted.
+ *
+ * @example ledgerKeepFromHour(Date.UTC(2026, 0, 2), 24) // the hour of 2025-12-31T23:00Z
+ */
+export function ledgerKeepFromHour(now: number, windowHours: number): number {
+  return Math.floor(ingestCutoff(now, windowHours) / HOUR_MS) - 1;
+}
