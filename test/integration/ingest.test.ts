@@ -6,6 +6,13 @@ import { binIndex } from "../../contracts/sketch";
 import { EXCEEDED_RETRIES } from "../../worker/ingest/dead-letter";
 import worker from "../../worker/index";
 import { DEAD_LETTER_QUEUE, OUTCOMES_QUEUE } from "../../worker/ingest/consume";
+import { drizzle } from "drizzle-orm/d1";
+import { purgeStorage } from "../../analyzer/retention";
+import { ingestCutoff, storageSettings } from "../../contracts/storage";
+import { LATE } from "../../worker/ingest/consume";
+import { toIngestRow } from "../../worker/ingest/rows";
+import { writeOutcomes } from "../../worker/ingest/store";
+import { HOUR, MIN, setClock } from "../fixtures/clock";
 import { makeOutcome } from "../fixtures/outcome";
 import { makeOutcomeMix } from "../fixtures/outcome-mix";
 
@@ -316,4 +323,86 @@ describe("outcome queue consumer", () => {
       ).toBe(okCount);
     },
   );
+
+  it("refuses an event older than the ingest window as late: dead-lettered with the reason, acked, never counted", async () => {
+    const routeId = "ingest-late";
+    const window = storageSettings(env).settings.ingestWindowHours;
+    const now = Date.now();
+    const old = makeOutcome({
+      routeId,
+      ts: now - (window + 1) * HOUR,
+      requestId: `${routeId}-old`,
+    });
+    const fresh = makeOutcome({ routeId, ts: now - HOUR, requestId: `${routeId}-fresh` });
+    const r = await deliver(OUTCOMES_QUEUE, [
+      { id: "late-1", body: old },
+      { id: "late-2", body: fresh },
+    ]);
+    expect(r.acked).toEqual(["late-1", "late-2"]);
+    const letters = await all<{ id: string; reason: string }>(
+      "select id, reason from dead_letters where id = 'late-1'",
+    );
+    expect(letters).toEqual([{ id: "late-1", reason: LATE }]);
+    expect(await count("select count(*) as n from outcomes where route_id = ?", routeId)).toBe(1);
+    expect((await requestsBy(routeId, "all"))["*"]).toBe(1);
+  });
+
+  it("never prunes a ledger key a possible redelivery needs: after the purge every redelivered event is refused as late or found as a duplicate", async () => {
+    const routeId = "ingest-retention";
+    const storage = storageSettings(env).settings;
+    const start = Math.floor(Date.now() / HOUR) * HOUR - (storage.ingestWindowHours - 1) * HOUR;
+    // One event every 10 minutes over the whole window, each hour's keys in the ledger.
+    const events = Array.from({ length: (storage.ingestWindowHours - 1) * 6 }, (_, i) =>
+      makeOutcome({ routeId, ts: start + i * 10 * MIN, requestId: `${routeId}-${i}` }),
+    );
+    const first = await deliver(
+      OUTCOMES_QUEUE,
+      events.map((e, i) => ({ id: `ret-${i}`, body: e })),
+    );
+    expect(first.acked).toHaveLength(events.length);
+    const counted = (await requestsBy(routeId, "all"))["*"];
+    expect(counted).toBe(events.length);
+
+    // Six hours on: the cron prunes, then the queue redelivers every event.
+    const later = Date.now() + 6 * HOUR;
+    setClock(later);
+    let pruned = 0;
+    for (let run = 0; run < storage.ingestWindowHours; run++)
+      pruned += (await purgeStorage(drizzle(env.DB), storage, later, false)).keys;
+    expect(pruned).toBeGreaterThan(0); // not vacuous: keys of these events were deleted
+    const again = await deliver(
+      OUTCOMES_QUEUE,
+      events.map((e, i) => ({ id: `ret-again-${i}`, body: e, attempts: 2 })),
+    );
+    expect(again.acked).toHaveLength(events.length);
+    const cutoff = ingestCutoff(later, storage.ingestWindowHours);
+    const late = events.filter((e) => e.ts < cutoff).length;
+    expect(late).toBeGreaterThan(0);
+    expect(
+      await count(
+        "select count(*) as n from dead_letters where id like 'ret-again-%' and reason = ?",
+        LATE,
+      ),
+    ).toBe(late);
+    // Nothing counted twice.
+    expect((await requestsBy(routeId, "all"))["*"]).toBe(events.length);
+  });
+
+  it("without raw rows stores keys and rollups only, and still counts a redelivered event once", async () => {
+    const routeId = "ingest-no-raw";
+    const events = makeOutcomeMix({ count: 50, seed: 11, routeId });
+    const rows = events.map(toIngestRow);
+    const db = drizzle(env.DB);
+    const batch = () => ({ id: crypto.randomUUID(), at: Date.now() });
+    expect(await writeOutcomes(db, rows, batch(), { rawRows: false })).toEqual({
+      written: 50,
+      duplicates: 0,
+    });
+    expect(await writeOutcomes(db, rows.slice(0, 20), batch(), { rawRows: false })).toEqual({
+      written: 0,
+      duplicates: 20,
+    });
+    expect(await count("select count(*) as n from outcomes where route_id = ?", routeId)).toBe(0);
+    expect((await requestsBy(routeId, "all"))["*"]).toBe(50);
+  });
 });

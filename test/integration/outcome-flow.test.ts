@@ -1,7 +1,11 @@
 import { env, SELF } from "cloudflare:test";
 import { expect, it } from "vitest";
 import { adminFetch } from "../fixtures/admin";
+import type { Variant } from "../../contracts/outcome";
+import { requestLoggingRate, sampledIn } from "../../contracts/sampling";
 import { chatBody, putConfig, simRelease, uniqueTag } from "../fixtures/edge";
+
+const LOGGING = { stableMultiple: 4, canaryShare: 4, minRate: 0.01 };
 
 async function waitForRow(requestId: string) {
   for (let i = 0; i < 100; i++) {
@@ -156,4 +160,66 @@ it("reports the router's own time in x-canary-overhead-ms, in the outcome and on
       "m",
     ),
   );
+});
+
+it("samples the stable arm per user at the default logging rates and weights each event by its rate", async () => {
+  const tag = uniqueTag("flowsample");
+  // Weight 20: the canary arm logs 4/20 = 20% of its users, the stable arm
+  // 4 × 4% / 80% = 20% of its users (contracts/sampling.ts defaults).
+  await putConfig({
+    version: 4,
+    settings: { logging: { stableMultiple: 4, canaryShare: 4, minRate: 0.01 } },
+    routes: [
+      {
+        id: "chat",
+        models: ["gpt-test"],
+        stable: simRelease("stable", tag),
+        canary: simRelease("canary", tag),
+        weight: 20,
+      },
+    ],
+  });
+  const users = Array.from({ length: 60 }, (_, i) => `${tag}-user-${i}`);
+  const sent: Array<{ user: string; id: string; variant: string }> = [];
+  for (const user of users)
+    for (let k = 0; k < 3; k++) {
+      const res = await SELF.fetch("http://edge.test/v1/chat/completions", {
+        method: "POST",
+        body: chatBody(),
+        headers: { "x-canary-user": user },
+      });
+      await res.text();
+      sent.push({
+        user,
+        id: res.headers.get("x-request-id")!,
+        variant: res.headers.get("x-canary-variant")!,
+      });
+    }
+  const expected = sent.filter((s) =>
+    sampledIn(s.user, requestLoggingRate(LOGGING, undefined, 20, s.variant as Variant)),
+  );
+  // Not vacuous: some users are logged and some are not.
+  expect(expected.length).toBeGreaterThan(0);
+  expect(expected.length).toBeLessThan(sent.length);
+  const ids = JSON.stringify(sent.map((s) => s.id));
+  let rows: Array<{ request_id: string; sample_rate: number; metrics: string }> = [];
+  for (let i = 0; i < 100 && rows.length < expected.length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    rows = (
+      await env.DB.prepare(
+        "select request_id, sample_rate, metrics from outcomes where request_id in (select value from json_each(?))",
+      )
+        .bind(ids)
+        .all<{ request_id: string; sample_rate: number; metrics: string }>()
+    ).results;
+  }
+  // Exactly the sampled users' requests, all three of each, each weighted 1 / rate.
+  expect(rows.map((r) => r.request_id).sort()).toEqual(expected.map((s) => s.id).sort());
+  for (const r of rows) {
+    expect(r.sample_rate).toBeCloseTo(0.2, 6);
+    const requests = (JSON.parse(r.metrics) as Array<[string, number]>).find(
+      ([m]) => m === "requests",
+    );
+    expect(requests?.[1]).toBeCloseTo(5, 6);
+  }
 });

@@ -8,6 +8,7 @@ import { UNIT_GROUPS, unitGroup } from "../../contracts/assignment";
 import { RoutingConfigSchema, type Route } from "../../contracts/config";
 import { loggingRates, sampledIn, type LoggingRates } from "../../contracts/sampling";
 import { makeConfig } from "../fixtures/config";
+import { zipfCumulative } from "../fixtures/zipf";
 import { DEFAULT_METRICS } from "../../analyzer/metrics/definitions";
 import { evaluateMetric } from "../../analyzer/metrics/verdict";
 import { checkSrm } from "../../analyzer/policy/srm-check";
@@ -62,14 +63,6 @@ const WORLD: ArmWorld = {
   keyed: true,
   seedOffset: 0,
 };
-
-/** Cumulative Zipf activity of `users` users (user i weighs 1 / (i + 1)^zipf). */
-function zipfCumulative(users: number, zipf: number): Float64Array {
-  const out = new Float64Array(users);
-  let acc = 0;
-  for (let i = 0; i < users; i++) out[i] = acc += 1 / Math.pow(i + 1, zipf);
-  return out;
-}
 
 /** One arm's rollup: users with their own propensities, requests drawn by Zipf activity. */
 function arm(rand: Random, w: ArmWorld): ArmAccumulator {
