@@ -6,7 +6,7 @@
  * summary into bench/README.md. `-- --quick` is a smoke run (fewer, shorter
  * rounds, small analyzer sizes) written to a temp directory instead.
  *
- *   npm run bench [-- --quick] [--only latency,throughput,slow,streaming,relay,cpu,ingest,analyzer]
+ *   npm run bench [-- --quick] [--only latency,throughput,slow,streaming,relay,cpu,ingest,analyzer,capacity]
  *                 [--no-pin] [--no-portkey] [--streams 64,256]
  *   npm run bench -- --report bench/results/<date>.json   (summary and README again, no measuring)
  */
@@ -35,6 +35,7 @@ import {
 import { migrate, migrationStatements, projectWorkerOptions, startWorker } from "./lib/workerd.mjs";
 import { haveWrk } from "./lib/wrk.mjs";
 import { analyzer, dbName } from "./suites/analyzer.mjs";
+import { capacity } from "./suites/capacity.mjs";
 import { cpuPerRequest, rounds } from "./suites/http.mjs";
 import { ingest } from "./suites/ingest.mjs";
 import { relays } from "./suites/relays.mjs";
@@ -135,7 +136,62 @@ async function suite(name, fn) {
   }
 }
 
+/**
+ * `--only capacity`: the capacity suite alone (no HTTP targets, no wrk),
+ * written to bench/results/capacity-<date>.json for docs/capacity.md.
+ */
+async function capacityOnly() {
+  const work = await mkdtemp(join(tmpdir(), "llm-canary-capacity-"));
+  try {
+    const { harness, traffic } = await buildHarness(ROOT, join(work, "harness"));
+    const base = await projectWorkerOptions(ROOT);
+    const w = await startWorker({
+      name: "capacity-harness",
+      scriptPath: harness,
+      cpus: SUT_CPUS,
+      persist: join(work, "capacity-state"),
+      options: {
+        compatibilityDate: base.compatibilityDate,
+        compatibilityFlags: base.compatibilityFlags,
+        d1Databases: { CAPACITY: "bench-capacity" },
+      },
+    });
+    try {
+      await migrate(w.mf, "CAPACITY", await migrationStatements(ROOT));
+      const { syntheticOutcomes } = await import(traffic);
+      const result = await suite("capacity: bytes and writes per million events", () =>
+        capacity({
+          url: w.url,
+          traffic: syntheticOutcomes,
+          // 10,000 requests a second at a 1% step, logged by default: 500 a second.
+          perMinute: 30_000,
+          minutes: QUICK ? 1 : 10,
+          stateDir: join(work, "capacity-state"),
+          log,
+        }),
+      );
+      const out = {
+        startedAt: new Date().toISOString(),
+        environment: environment(ROOT),
+        capacity: result,
+      };
+      const file = join(
+        QUICK ? work : join(ROOT, "bench", "results"),
+        `capacity-${out.startedAt.slice(0, 10)}.json`,
+      );
+      await writeFile(file, `${JSON.stringify(out, null, 2)}\n`);
+      log(JSON.stringify(result, null, 2));
+      log(`results: ${file}`);
+    } finally {
+      await w.stop();
+    }
+  } finally {
+    if (!QUICK) await rm(work, { recursive: true, force: true });
+  }
+}
+
 async function main() {
+  if (ONLY !== null && ONLY.size === 1 && ONLY.has("capacity")) return capacityOnly();
   const startedAt = new Date().toISOString();
   const wall0 = performance.now();
   const env = environment(ROOT);

@@ -9,9 +9,13 @@
  * (docs/statistics.md, "The realistic world").
  *
  *   node bench/simulate.mjs [--seeds 200] [--only aa,errors] [--world realistic,independent] [--threads 2] [--advance-on pass|no_fail]
+ *                           [--logging all|sampled] [--steps 5,100]
  *
  * `--advance-on` sets the policy's `advanceOn` (default: the policy default,
- * `pass`); results under another value are keyed with it.
+ * `pass`); `--logging sampled` logs outcomes as the edge's defaults do
+ * (contracts/sampling.ts: the canary in full up to 4% of traffic, the stable
+ * arm at 4× its count; default `all`); `--steps` replaces the rollout's steps
+ * (default 1,5,10,25,50,100). Results under other values are keyed with them.
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -24,6 +28,8 @@ import { build } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RPM = 2000;
+/** The edge's default logging (contracts/config.ts LoggingSchema). */
+const SAMPLED = { stableMultiple: 4, canaryShare: 4, minRate: 0.01 };
 
 /**
  * The scenarios: canary changes against the baseline arm, what counts as a
@@ -63,21 +69,31 @@ const SCENARIOS = {
  * @param {string} world
  * @param {number} seed
  * @param {string | undefined} advanceOn
+ * @param {string | undefined} logging
+ * @param {number[] | undefined} steps
  */
-function runOne(sim, name, world, seed, advanceOn) {
+function runOne(sim, name, world, seed, advanceOn, logging, steps) {
   const s = SCENARIOS[name];
   if (!s) throw new Error(`unknown scenario ${name}`);
   const w =
     world === "realistic" ? (s.heavy ? sim.HEAVY_USERS_WORLD : sim.REALISTIC_WORLD) : undefined;
   if (world === "independent" && s.heavy) return null;
+  // Sampled at the first step's weight, a budget of served canary requests is
+  // one of logged ones: the analyzer sees `canary rate` of them.
+  const rate = logging === "sampled" ? sim.loggingRates(steps?.[0] ?? 1, SAMPLED).canary : 1;
+  const budget = s.stopAfter ? Math.round(s.stopAfter / rate) : undefined;
   const sc = sim.scenario(name, s.canary, {
     requestsPerMinute: RPM,
     ...(s.countries ? { countries: s.countries } : {}),
-    ...(s.stopAfter ? { stopAfterCanaryRequests: s.stopAfter } : {}),
+    ...(budget ? { stopAfterCanaryRequests: budget } : {}),
     ...(s.lose ? { canaryOutcomeLoss: s.lose } : {}),
     ...(w ? { world: w } : {}),
+    ...(logging === "sampled" ? { logging: SAMPLED } : {}),
   });
-  const r = sim.simulate(sc, seed, advanceOn ? { policy: { advanceOn } } : {});
+  const r = sim.simulate(sc, seed, {
+    ...(advanceOn ? { policy: { advanceOn } } : {}),
+    ...(steps ? { route: sim.simulationRoute(sim.DEFAULT_START, steps) } : {}),
+  });
   /** @type {Array<{ action: string, reasons: string[], canaryRequests: number }>} */
   const events = r.events;
   const rollback = events.find((e) => e.action === "rollback");
@@ -92,7 +108,7 @@ function runOne(sim, name, world, seed, advanceOn) {
     s.hit === "promoted"
       ? state === "promoted" && !rollback
       : s.hit === "rollback"
-        ? rollback !== undefined && rollback.canaryRequests <= (s.stopAfter ?? Infinity)
+        ? rollback !== undefined && rollback.canaryRequests <= (budget ?? Infinity)
         : s.hit === "not_rolled_back"
           ? !rollback
           : state === "promoted" && onlyBr && !rollback;
@@ -100,6 +116,8 @@ function runOne(sim, name, world, seed, advanceOn) {
     hit,
     state,
     rollbackAt: rollback?.canaryRequests ?? null,
+    // The canary events the analyzer saw by then (the first step's rate).
+    rollbackAtLogged: rollback ? Math.round(rollback.canaryRequests * rate) : null,
     excluded: exclusions.length > 0,
     srm,
     stuck,
@@ -121,8 +139,11 @@ async function main() {
       world: { type: "string", default: "realistic,independent" },
       threads: { type: "string", default: String(Math.max(1, availableParallelism())) },
       "advance-on": { type: "string" },
+      logging: { type: "string", default: "all" },
+      steps: { type: "string" },
     },
   });
+  const steps = args.steps ? args.steps.split(",").map(Number) : undefined;
   const seeds = Number(args.seeds);
   const names = args.only ? args.only.split(",") : Object.keys(SCENARIOS);
   const worlds = (args.world ?? "").split(",");
@@ -134,6 +155,7 @@ async function main() {
         'export * from "./analyzer/sim/simulate";',
         'export * from "./analyzer/sim/scenario";',
         'export * from "./analyzer/sim/world";',
+        'export { loggingRates } from "./contracts/sampling";',
       ].join("\n"),
       resolveDir: ROOT,
       loader: "ts",
@@ -171,6 +193,8 @@ async function main() {
                   world: job.world,
                   seeds: part,
                   advanceOn: args["advance-on"],
+                  logging: args.logging,
+                  steps,
                 },
               });
               w.once("message", resolve);
@@ -186,11 +210,18 @@ async function main() {
     const count = (/** @type {(r: any) => boolean} */ f) => runs.filter(f).length;
     const at = runs.map((r) => r.rollbackAt).filter((x) => x !== null);
     const advanceOn = args["advance-on"] ?? "pass";
-    const key = `${job.name} / ${job.world}${advanceOn === "pass" ? "" : ` / advanceOn=${advanceOn}`}`;
+    const key = [
+      `${job.name} / ${job.world}`,
+      advanceOn === "pass" ? "" : ` / advanceOn=${advanceOn}`,
+      args.logging === "sampled" ? " / logging=sampled" : "",
+      steps ? ` / steps=${steps.join(",")}` : "",
+    ].join("");
     results[key] = {
       scenario: job.name,
       world: job.world,
       advanceOn,
+      logging: args.logging,
+      steps: steps ?? null,
       seeds: n,
       hit: count((r) => r.hit) / n,
       promoted: count((r) => r.state === "promoted") / n,
@@ -200,6 +231,7 @@ async function main() {
       stuck: count((r) => r.stuck) / n,
       unfinished: count((r) => r.state !== "promoted" && r.rollbackAt === null) / n,
       rollbackAtMedian: median(at),
+      rollbackAtLoggedMedian: median(runs.map((r) => r.rollbackAtLogged).filter((x) => x !== null)),
       rollbackAtMax: at.length ? Math.max(...at) : null,
     };
     console.log(`${key}: ${JSON.stringify(results[key])}`);
@@ -217,11 +249,11 @@ async function main() {
   console.log(
     [
       "",
-      "| scenario | world | advance on | seeds | hit | promoted | rolled back | excluded | held by SRM | stuck | unfinished | canary requests at rollback (median / max) |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| scenario | world | advance on | logging | steps | seeds | hit | promoted | rolled back | excluded | held by SRM | stuck | unfinished | canary requests at rollback (median / max) |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
       ...Object.values(results).map(
         (r) =>
-          `| ${r.scenario} | ${r.world} | ${r.advanceOn} | ${r.seeds} | ${pct(r.hit)} | ${pct(r.promoted)} | ${pct(r.rolledBack)} | ${pct(r.excluded)} | ${pct(r.srmHeld)} | ${pct(r.stuck)} | ${pct(r.unfinished)} | ${r.rollbackAtMedian ?? "–"} / ${r.rollbackAtMax ?? "–"} |`,
+          `| ${r.scenario} | ${r.world} | ${r.advanceOn} | ${r.logging} | ${r.steps?.join(",") ?? "default"} | ${r.seeds} | ${pct(r.hit)} | ${pct(r.promoted)} | ${pct(r.rolledBack)} | ${pct(r.excluded)} | ${pct(r.srmHeld)} | ${pct(r.stuck)} | ${pct(r.unfinished)} | ${r.rollbackAtMedian ?? "–"} / ${r.rollbackAtMax ?? "–"} |`,
       ),
       "",
       `written: ${file}`,
@@ -234,9 +266,11 @@ if (isMainThread) {
   await main();
 } else {
   const d =
-    /** @type {{ bundle: string, name: string, world: string, seeds: number[], advanceOn?: string }} */ (
+    /** @type {{ bundle: string, name: string, world: string, seeds: number[], advanceOn?: string, logging?: string, steps?: number[] }} */ (
       workerData
     );
   const sim = await import(pathToFileURL(d.bundle).href);
-  parentPort?.postMessage(d.seeds.map((seed) => runOne(sim, d.name, d.world, seed, d.advanceOn)));
+  parentPort?.postMessage(
+    d.seeds.map((seed) => runOne(sim, d.name, d.world, seed, d.advanceOn, d.logging, d.steps)),
+  );
 }

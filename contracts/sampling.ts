@@ -68,8 +68,12 @@ export function loggingRates(weightPercent: number, s: LoggingSettings): Logging
  * @example sampledIn("user-42", 1) // true
  */
 export function sampledIn(unitKey: string, rate: number): boolean {
-  if (rate >= 1) return true;
-  return murmur3(unitKey, SEED) / 4294967296 < rate;
+  return rate >= 1 || unitDraw(unitKey) < rate;
+}
+
+/** A unit's uniform draw in [0, 1): logged at any rate above it (the simulator caches it per user). */
+export function unitDraw(unitKey: string): number {
+  return murmur3(unitKey, SEED) / 4294967296;
 }
 
 /** The rate of the arm a request was assigned to. */

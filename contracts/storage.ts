@@ -24,8 +24,8 @@ export interface StorageSettings {
 
 export const DEFAULT_STORAGE: StorageSettings = {
   ingestWindowHours: 12,
-  rawRowsHours: 48,
-  minuteRollupsDays: 7,
+  rawRowsHours: 24,
+  minuteRollupsDays: 2,
 };
 
 const MAX_HOURS = 14 * 24;
@@ -42,7 +42,7 @@ function inRange(raw: string | undefined, fallback: number, min: number, max: nu
  * with the variable's name and the allowed range.
  *
  * @example storageSettings({ INGEST_WINDOW_HOURS: "24", OUTCOME_ROWS_HOURS: "0" })
- * // { ok: true, settings: { ingestWindowHours: 24, rawRowsHours: 0, minuteRollupsDays: 7 } }
+ * // { ok: true, settings: { ingestWindowHours: 24, rawRowsHours: 0, minuteRollupsDays: 2 } }
  */
 export function storageSettings(vars: {
   INGEST_WINDOW_HOURS?: string;
@@ -59,10 +59,11 @@ export function storageSettings(vars: {
       MAX_HOURS,
     ),
     rawRowsHours: inRange(vars.OUTCOME_ROWS_HOURS, DEFAULT_STORAGE.rawRowsHours, 0, MAX_HOURS),
+    // Fractions allowed: at 10,000 requests a second 0.25 (docs/capacity.md).
     minuteRollupsDays: inRange(
       vars.MINUTE_ROLLUPS_DAYS,
       DEFAULT_STORAGE.minuteRollupsDays,
-      1,
+      0.05,
       MAX_DAYS,
     ),
   };
@@ -72,7 +73,7 @@ export function storageSettings(vars: {
       : null,
     Number.isNaN(parsed.rawRowsHours) ? `OUTCOME_ROWS_HOURS must be 0..${MAX_HOURS} hours` : null,
     Number.isNaN(parsed.minuteRollupsDays)
-      ? `MINUTE_ROLLUPS_DAYS must be 1..${MAX_DAYS} days`
+      ? `MINUTE_ROLLUPS_DAYS must be 0.05..${MAX_DAYS} days`
       : null,
   ].filter((e): e is string => e !== null);
   const settings: StorageSettings = {

@@ -3,6 +3,7 @@
  * log-normal latency, per country a traffic share and optional overrides of
  * either arm (a regression confined to one country, a slow region, ...).
  */
+import type { LoggingSettings } from "../../contracts/sampling";
 import type { Route } from "../../contracts/config";
 import type { WorldModel } from "./world";
 
@@ -36,6 +37,8 @@ export interface Scenario {
   stopAfterCanaryRequests?: number;
   /** Share of canary outcomes lost between the edge and the log (a crashing canary's, say); the realistic world only. */
   canaryOutcomeLoss?: number;
+  /** Sampled outcome logging as the edge does it (contracts/sampling.ts); absent: every outcome logged. */
+  logging?: LoggingSettings;
   /** Users, stickiness, propagation lag, a daily cycle and failover (`world.ts`); absent: independent requests. */
   world?: WorldModel;
 }

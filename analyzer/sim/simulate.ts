@@ -4,6 +4,7 @@
  * the outcomes to a `Replayer` and let it decide, so a rollback or an
  * exclusion immediately changes the traffic that follows.
  */
+import { loggingRates, unitDraw, type LoggingRates } from "../../contracts/sampling";
 import type { Route } from "../../contracts/config";
 import type { PolicyInput } from "../policy/policy";
 import type { TimelineEntry } from "../replay/replay";
@@ -43,7 +44,8 @@ export interface SimOptions {
   start?: number;
 }
 
-const DEFAULT_START = Date.UTC(2026, 0, 1);
+/** Where a simulation starts unless told (its route's rollout starts there too). */
+export const DEFAULT_START = Date.UTC(2026, 0, 1);
 
 /** Each country's two arms, the scenario's arms with the country's overrides. */
 function armModels(sc: Scenario): Array<{ stable: ArmModel; canary: ArmModel }> {
@@ -59,6 +61,8 @@ function armModels(sc: Scenario): Array<{ stable: ArmModel; canary: ArmModel }> 
  * reused because the loops run millions of times (`ok.latency_ms` is set per
  * request).
  */
+const ALL_LOGGED: LoggingRates = { canary: 1, stable: 1 };
+
 function metricRecords() {
   return {
     ok: { requests: 1, error: 0, failover: 0, rate_429: 0, latency_ms: 0 } as Record<
@@ -101,9 +105,11 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
     const route = replayer.route;
     const perCountry = sc.countries.map((c) => {
       const { segment, weight } = segmentFor(route, { country: c.code });
+      const w = servesCanary(route) ? weight : 0;
       return {
         segment,
-        weight: servesCanary(route) ? weight : 0,
+        weight: w,
+        rates: sc.logging ? loggingRates(w, sc.logging) : ALL_LOGGED,
         stable: new ArmAccumulator(),
         canary: new ArmAccumulator(),
       };
@@ -120,8 +126,13 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
       ok.latency_ms = latencyMs;
       // Each request is its own unit: the group of a fresh request id.
       const unit = Math.floor(rand() * UNIT_GROUPS);
-      (canary ? target.canary : target.stable).addPrepared(scratch.fill(failed ? fail : ok, unit));
       if (canary) canaryRequests += 1;
+      const rate = canary ? target.rates.canary : target.rates.stable;
+      // Its own unit too for sampling: a fresh draw per request.
+      if (rate < 1 && rand() >= rate) continue;
+      const metrics = failed ? fail : ok;
+      metrics.requests = 1 / rate;
+      (canary ? target.canary : target.stable).addPrepared(scratch.fill(metrics, unit));
     }
     // Summed per (segment, country, variant) first: the same rollup as
     // adding each request, a third of the work.
@@ -216,6 +227,7 @@ function simulateWorld(
   const events: SimEntry[] = [];
   const req: WorldRequest = { user: -1, country: 0, stream: false, bucket: 0, unit: 0 };
   const loss = sc.canaryOutcomeLoss ?? 0;
+  const draws = sc.logging ? Float64Array.from(people.keys, unitDraw) : null;
   let canaryRequests = 0;
   let totalRequests = 0;
   let previous = replayer.route;
@@ -229,7 +241,12 @@ function simulateWorld(
       sc.countries.map((c) =>
         (["chat", "stream"] as const).map((requestClass) => {
           const { segment, weight } = segmentFor(route, { country: c.code, requestClass });
-          return { segment, weight: servesCanary(route) ? weight : 0 };
+          const w = servesCanary(route) ? weight : 0;
+          return {
+            segment,
+            weight: w,
+            rates: sc.logging ? loggingRates(w, sc.logging) : ALL_LOGGED,
+          };
         }),
       ),
     );
@@ -265,6 +282,10 @@ function simulateWorld(
       const metrics = failed ? (canary && world.failover ? failedOver : fail) : ok;
       if (canary) canaryRequests += 1;
       if (canary && loss > 0 && rand() < loss) continue;
+      // Logged or not per user, as the edge decides (an anonymous request is its own unit).
+      const rate = canary ? plan.rates.canary : plan.rates.stable;
+      if (rate < 1 && (user < 0 ? rand() : draws![user]!) >= rate) continue;
+      metrics.requests = 1 / rate;
       const cell = cellFor(plan.segment, req.country, req.stream ? "stream" : "chat");
       (canary ? cell.canary : cell.stable).addPrepared(scratch.fill(metrics, req.unit));
     }

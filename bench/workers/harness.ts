@@ -170,6 +170,65 @@ function sameBins(a: string, b: string): boolean {
   return keys.length === Object.keys(y).length && keys.every((k) => x[k] === y[k]);
 }
 
+/**
+ * The capacity bench's feed (bench/suites/capacity.mjs): `batches` queue
+ * batches of 100 events through the real write path, `perMinute` events per
+ * simulated minute from `start`, the wide dimension mix; counts the D1
+ * statements and the rows D1 reports written (indexes included, as billed).
+ */
+async function capacityBatches(db: D1Database, url: URL) {
+  const q = (k: string) => Number(url.searchParams.get(k) ?? "0");
+  const perMinute = q("perMinute");
+  const seq = q("seq");
+  const start = q("start");
+  const rawRows = url.searchParams.get("rawRows") === "1";
+  let statements = 0;
+  let rowsWritten = 0;
+  const counting = new Proxy(db, {
+    get(target, prop) {
+      if (prop === "batch")
+        return async (items: D1PreparedStatement[]) => {
+          statements += items.length;
+          const results = await target.batch(items);
+          for (const r of results) rowsWritten += r.meta.rows_written ?? 0;
+          return results;
+        };
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const spanMs = (100 / perMinute) * 60_000;
+  let events = 0;
+  for (let b = 0; b < q("batches"); b++) {
+    const from = start + (seq + b) * spanMs;
+    const rows = syntheticOutcomes(
+      {
+        n: 100,
+        from,
+        to: from + spanMs,
+        step: start,
+        seed: seq + b + 1,
+        routeId: "capacity",
+        stableId: "capacity-stable",
+        canaryId: "capacity-canary",
+        canaryShare: 0.2,
+        idPrefix: `cap-${seq + b}`,
+        wide: true,
+      },
+      0,
+      100,
+    ).map(toIngestRow);
+    await writeOutcomes(
+      drizzle(counting),
+      rows,
+      { id: crypto.randomUUID(), at: Date.now() },
+      { rawRows },
+    );
+    events += rows.length;
+  }
+  return { events, statements, rowsWritten };
+}
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
@@ -218,6 +277,8 @@ export default {
       }
       case "/ingest":
         return Response.json(await ingestInIsolate(db!, url, ctx));
+      case "/capacity":
+        return Response.json(await capacityBatches(db!, url));
       case "/compare": {
         const a = env[url.searchParams.get("a") ?? ""];
         const b = env[url.searchParams.get("b") ?? ""];

@@ -25,7 +25,29 @@ export interface TrafficOptions {
   idPrefix: string;
   /** The rollout step the events were routed in (default: `from`). */
   step?: number;
+  /**
+   * A production-wide mix (the capacity bench): 200 countries with Zipf
+   * shares, 10 cohorts and 4 request classes, instead of 4, 2 and 2.
+   */
+  wide?: boolean;
 }
+
+/** Cumulative Zipf(1) shares over `n` values. */
+function zipfCum(n: number): number[] {
+  const out: number[] = [];
+  let acc = 0;
+  for (let i = 0; i < n; i++) out.push((acc += 1 / (i + 1)));
+  return out.map((x) => (x / acc) * 100);
+}
+
+const WIDE = {
+  countries: Array.from({ length: 200 }, (_, i) => `C${String(i).padStart(3, "0")}`),
+  countryCum: zipfCum(200),
+  cohorts: [null, ...Array.from({ length: 9 }, (_, i) => `cohort-${i}`)],
+  cohortCum: zipfCum(10),
+  classes: [null, "batch", "tools", "vision"],
+  classCum: zipfCum(4),
+};
 
 const COUNTRIES = ["US", "DE", "IN", "BR"];
 const COUNTRY_CUM = [40, 65, 85, 100];
@@ -48,9 +70,15 @@ export function syntheticOutcomes(o: TrafficOptions, start: number, count: numbe
     // One stream per event: slices can be generated independently.
     const rand = mulberry32((o.seed * 2654435761 + i * 40503) >>> 0);
     const canary = rand() < o.canaryShare;
-    const country = COUNTRIES[pickCumulative(rand, COUNTRY_CUM)] ?? "US";
-    const cohort = COHORTS[pickCumulative(rand, COHORT_CUM)] ?? null;
-    const requestClass = CLASSES[pickCumulative(rand, CLASS_CUM)] ?? null;
+    const country = o.wide
+      ? (WIDE.countries[pickCumulative(rand, WIDE.countryCum)] ?? "C000")
+      : (COUNTRIES[pickCumulative(rand, COUNTRY_CUM)] ?? "US");
+    const cohort = o.wide
+      ? (WIDE.cohorts[pickCumulative(rand, WIDE.cohortCum)] ?? null)
+      : (COHORTS[pickCumulative(rand, COHORT_CUM)] ?? null);
+    const requestClass = o.wide
+      ? (WIDE.classes[pickCumulative(rand, WIDE.classCum)] ?? null)
+      : (CLASSES[pickCumulative(rand, CLASS_CUM)] ?? null);
     const stream = rand() < 0.3;
     const failed = rand() < 0.01;
     const latencyMs = Math.round(logNormal(rand, 800, 0.5) * 10) / 10;

@@ -137,8 +137,8 @@ describe("storage windows", () => {
   it("reads the vars with defaults and names a bad one", () => {
     expect(storageSettings({}).settings).toEqual({
       ingestWindowHours: 12,
-      rawRowsHours: 48,
-      minuteRollupsDays: 7,
+      rawRowsHours: 24,
+      minuteRollupsDays: 2,
     });
     const bad = storageSettings({ INGEST_WINDOW_HOURS: "0", OUTCOME_ROWS_HOURS: "x" });
     expect(bad.ok).toBe(false);

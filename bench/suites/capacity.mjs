@@ -1,0 +1,136 @@
+// @ts-check
+/**
+ * Capacity: what the outcome pipeline stores and writes per million events,
+ * measured on the real write path (`writeOutcomes`: ledger keys, raw rows,
+ * rollups and step aggregates in one D1 batch) in workerd with local D1,
+ * fed a simulated stretch of the logged stream at a fixed rate with a
+ * production-wide dimension mix (200 countries, 10 cohorts, 4 classes). Per
+ * table bytes come from SQLite's dbstat; statements and rows written (as D1
+ * reports them, indexes included) from every batch; R2 bytes from the gzip
+ * NDJSON of the same events grouped as the archive groups them (one object
+ * per batch, route and hour). docs/capacity.md projects them to 30 days.
+ *
+ * D1 refuses dbstat and most pragmas, so the per-table bytes are read from
+ * Miniflare's persisted SQLite file with Python's sqlite3 (dbstat), which
+ * Debian's python3 has; without python3 only the total is reported.
+ */
+
+/**
+ * Bytes per table and index of the SQLite files under `dir`, or null.
+ * @param {string} dir
+ * @returns {Record<string, number> | null}
+ */
+function fileTableBytes(dir) {
+  /** @type {string[]} */
+  const files = [];
+  const walk = (/** @type {string} */ d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name.endsWith(".sqlite")) files.push(join(d, e.name));
+    }
+  };
+  walk(dir);
+  const script = [
+    "import sqlite3, sys, json",
+    "out = {}",
+    "for f in sys.argv[1:]:",
+    "    c = sqlite3.connect(f)",
+    "    for name, b in c.execute('SELECT name, SUM(pgsize) FROM dbstat GROUP BY name'):",
+    "        out[name] = out.get(name, 0) + b",
+    "print(json.dumps(out))",
+  ].join("\n");
+  try {
+    return JSON.parse(execFileSync("python3", ["-c", script, ...files], { encoding: "utf8" }));
+  } catch {
+    return null;
+  }
+}
+import { execFileSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { postJson } from "../lib/post.mjs";
+
+/**
+ * @param {{ url: string, traffic: typeof import("../workers/traffic").syntheticOutcomes,
+ *   minutes: number, perMinute: number, stateDir: string, log: (s: string) => void }} o
+ */
+export async function capacity(o) {
+  const batchesPerMinute = Math.round(o.perMinute / 100);
+  const total = o.minutes * batchesPerMinute;
+  const start = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 6 * 3_600_000;
+  let events = 0;
+  let statements = 0;
+  let rowsWritten = 0;
+  const PER_REQUEST = 20;
+  const t0 = performance.now();
+  for (let seq = 0; seq < total; seq += PER_REQUEST) {
+    const n = Math.min(PER_REQUEST, total - seq);
+    /** @type {{ events: number, statements: number, rowsWritten: number }} */
+    const r = await postJson(
+      `${o.url}/capacity?db=CAPACITY&batches=${n}&seq=${seq}&start=${start}&perMinute=${o.perMinute}&rawRows=1`,
+    );
+    events += r.events;
+    statements += r.statements;
+    rowsWritten += r.rowsWritten;
+    if ((seq / PER_REQUEST) % 50 === 0)
+      o.log(`    ${events} events (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  const fileTables = fileTableBytes(o.stateDir) ?? {};
+  /** @type {Record<string, number>} */
+  const counts = await postJson(`${o.url}/rows?db=CAPACITY`);
+  // The archive's bytes: the same events, one gzip NDJSON object per batch.
+  let r2Bytes = 0;
+  let r2Objects = 0;
+  const sample = Math.min(total, 500);
+  for (let b = 0; b < sample; b++) {
+    const spanMs = (100 / o.perMinute) * 60_000;
+    const from = start + b * spanMs;
+    const evs = o.traffic(
+      {
+        n: 100,
+        from,
+        to: from + spanMs,
+        step: start,
+        seed: b + 1,
+        routeId: "capacity",
+        stableId: "capacity-stable",
+        canaryId: "capacity-canary",
+        canaryShare: 0.2,
+        idPrefix: `cap-${b}`,
+        wide: true,
+      },
+      0,
+      100,
+    );
+    r2Bytes += gzipSync(evs.map((e) => JSON.stringify(e)).join("\n") + "\n").length;
+    r2Objects += 1;
+  }
+  const perMillion = (/** @type {number} */ x) => (x / events) * 1e6;
+  const tables = Object.fromEntries(
+    Object.entries(fileTables).map(([name, bytes]) => [
+      name,
+      { bytes, bytesPerMillionEvents: Math.round(perMillion(bytes)) },
+    ]),
+  );
+  return {
+    simulatedMinutes: o.minutes,
+    eventsPerMinute: o.perMinute,
+    events,
+    seconds: (performance.now() - t0) / 1000,
+    d1: {
+      bytes: Object.values(fileTables).reduce((a, b) => a + b, 0),
+      tables,
+      rowCounts: counts,
+      statementsPerMillionEvents: Math.round(perMillion(statements)),
+      rowsWrittenPerMillionEvents: Math.round(perMillion(rowsWritten)),
+      statementsPerBatch: statements / (events / 100),
+    },
+    queue: { messagesPerMillionEvents: 1e6 },
+    r2: {
+      bytesPerEvent: r2Bytes / (sample * 100),
+      bytesPerMillionEvents: Math.round((r2Bytes / (sample * 100)) * 1e6),
+      objectsPerMillionEvents: Math.round((r2Objects / (sample * 100)) * 1e6),
+    },
+  };
+}
