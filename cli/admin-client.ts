@@ -50,6 +50,8 @@ export interface AdminClient {
     schema: S,
     headers?: Record<string, string>,
   ): Promise<z.infer<S>>;
+  /** A GET whose answer is not JSON (the archive's NDJSON): its text and headers. */
+  getText(path: string, accept: string): Promise<{ text: string; headers: Headers }>;
 }
 
 /** Exit code for an HTTP status the edge answered with. Pure. */
@@ -105,8 +107,7 @@ export function normalizeUrl(raw: string): string {
   return u.href.replace(/\/+$/, "");
 }
 
-async function bodyOf(res: Response): Promise<unknown> {
-  const text = await res.text();
+function parseBody(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -123,14 +124,15 @@ export function adminClient(o: AdminClientOptions): AdminClient {
   const doFetch = o.fetch ?? fetch;
   const base = normalizeUrl(o.url);
 
-  async function call<S extends z.ZodType>(
+  /** Sends one request; every answer but a 2xx becomes an `AdminApiError`. */
+  async function send(
     method: string,
     path: string,
-    schema: S,
+    accept: string,
     body?: unknown,
     extra: Record<string, string> = {},
-  ): Promise<z.infer<S>> {
-    const headers: Record<string, string> = { accept: "application/json", ...extra };
+  ): Promise<{ res: Response; text: string }> {
+    const headers: Record<string, string> = { accept, ...extra };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     if (o.actor) headers["x-actor"] = o.actor;
     if (body !== undefined) headers["content-type"] = "application/json";
@@ -151,23 +153,37 @@ export function adminClient(o: AdminClientOptions): AdminClient {
           : (err.cause?.code ?? err.cause?.message ?? err.message);
       throw new AdminApiError(`cannot reach the edge at ${base}: ${why}`, 3, null, null);
     }
-    const parsed = await bodyOf(res);
+    const text = await res.text();
     if (res.status >= 300 && res.status < 400) {
       const where = res.headers.get("location") ?? "elsewhere";
       throw new AdminApiError(
         `the edge redirected (${res.status}) to ${where}: something in front of the admin API (Cloudflare Access?) wants a browser login; use a token`,
         3,
         res.status,
-        parsed,
+        parseBody(text),
       );
     }
-    if (!res.ok)
+    if (!res.ok) {
+      const parsed = parseBody(text);
       throw new AdminApiError(
         describeFailure(res.status, parsed, o.token !== null && o.token !== ""),
         exitCodeForStatus(res.status),
         res.status,
         parsed,
       );
+    }
+    return { res, text };
+  }
+
+  async function call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<z.infer<S>> {
+    const { res, text } = await send(method, path, "application/json", body, extra);
+    const parsed = parseBody(text);
     const checked = schema.safeParse(parsed);
     if (!checked.success)
       throw new AdminApiError(
@@ -186,5 +202,9 @@ export function adminClient(o: AdminClientOptions): AdminClient {
     url: base,
     get: (path, schema) => call("GET", path, schema),
     post: (path, body, schema, headers) => call("POST", path, schema, body, headers),
+    getText: async (path, accept) => {
+      const { res, text } = await send("GET", path, accept);
+      return { text, headers: res.headers };
+    },
   };
 }

@@ -6,7 +6,8 @@
  * same SQL against D1 in workerd.
  */
 import type { QualityRecord } from "../contracts/export";
-import type { OutcomeEvent } from "../contracts/outcome";
+import { unitGroup } from "../contracts/assignment";
+import { OutcomeEventSchema, type OutcomeEvent } from "../contracts/outcome";
 import { FEEDBACK_POSITIVE_SQL, QUALITY_METRICS } from "../contracts/quality";
 
 export interface ExportFilter {
@@ -69,6 +70,27 @@ export function rowToEvent(r: Row): OutcomeEvent {
     completionChars: Number(r.completion_chars),
     metrics: Object.fromEntries(triples.map(([name, value]) => [name, value])),
   };
+}
+
+/**
+ * An event as the export writes it, whichever store it came from: the
+ * schema's key order, metrics sorted by name (as `outcomes.metrics` stores
+ * them), the unit group the ingest counted it in, and a rollout id of "" as
+ * null (as D1 stores it). Pure.
+ *
+ * @example
+ * JSON.stringify(exportEvent(archived)) === JSON.stringify(exportEvent(rowToEvent(row))); // true
+ */
+export function exportEvent(e: OutcomeEvent): OutcomeEvent {
+  const metrics = Object.fromEntries(
+    Object.entries(e.metrics).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+  return OutcomeEventSchema.parse({
+    ...e,
+    rolloutId: e.rolloutId === "" ? null : e.rolloutId,
+    unit: e.unit ?? unitGroup(e.requestId),
+    metrics,
+  });
 }
 
 /** The WHERE clause of the outcome rows `f` selects. */

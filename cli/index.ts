@@ -8,7 +8,8 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ADMIN_OPTIONS } from "./admin-flags";
-import { ADMIN_HELP, isAdminCommand, runAdmin } from "./commands/admin";
+import { ConfigResponseSchema } from "../contracts/admin-api";
+import { ADMIN_HELP, connect, isAdminCommand, runAdmin } from "./commands/admin";
 import { exportOutcomes } from "./commands/export";
 import { load, LOAD_HELP, LOAD_OPTIONS } from "./commands/load";
 import { analyze, backtest } from "./commands/offline";
@@ -20,7 +21,8 @@ ${ADMIN_HELP}
 
 Offline analysis
   export [--out FILE] [--local [--persist-to DIR] | --remote] [--route ID] [--since ISO] [--until ISO]
-                        outcome events from D1 as JSONL
+         [--from d1|r2] outcome events from D1 (default) or from the R2 archive through the
+                        admin API (--url, --token), as JSONL; quality records come from D1
   analyze FILE [--policy FILE] [--config FILE] [--route ID] [--rollout ID]
                         the analyzer's decision over an export, as a record
   backtest FILE [--policy FILE] [--config FILE] [--route ID] [--rollout ID]
@@ -42,6 +44,7 @@ const OPTIONS = {
   remote: { type: "boolean", default: false },
   "persist-to": { type: "string" },
   database: { type: "string", default: "DB" },
+  from: { type: "string", default: "d1" },
   route: { type: "string" },
   rollout: { type: "string" },
   since: { type: "string" },
@@ -88,8 +91,10 @@ export async function main(argv: string[]): Promise<number> {
     };
   };
   switch (command) {
-    case "export":
+    case "export": {
       if (v.local && v.remote) throw new CliError("choose one of --local and --remote", 2);
+      if (v.from !== "d1" && v.from !== "r2") throw new CliError("--from must be d1 or r2", 2);
+      const api = v.from === "r2" ? connect(v, process.env) : null;
       return exportOutcomes({
         out: v.out,
         remote: v.remote,
@@ -99,7 +104,20 @@ export async function main(argv: string[]): Promise<number> {
         since: time(v.since, "since"),
         until: time(v.until, "until"),
         root: resolve(process.env.LLM_CANARY_ROOT ?? process.cwd()),
+        from: v.from,
+        ...(api
+          ? {
+              archive: {
+                api,
+                routeIds: async () =>
+                  ((await api.get("/admin/config", ConfigResponseSchema)).config?.routes ?? []).map(
+                    (r) => r.id,
+                  ),
+              },
+            }
+          : {}),
       });
+    }
     case "analyze":
       return analyze(offline());
     case "backtest":

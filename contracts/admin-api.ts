@@ -181,3 +181,10 @@ export const OpenApiResponseSchema = z.looseObject({
   openapi: z.string(),
   paths: z.record(z.string(), z.unknown()),
 });
+
+/**
+ * `GET /admin/archive/outcomes` answers NDJSON (one `OutcomeEvent` a line,
+ * contracts/outcome.ts), not JSON; while more pages follow, this header holds
+ * the cursor of the next.
+ */
+export const ARCHIVE_CURSOR_HEADER = "x-llm-canary-next-cursor";

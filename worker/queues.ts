@@ -1,10 +1,12 @@
 /**
  * The Worker's queue entry: one consumer for the three queues in
- * wrangler.toml. Outcomes and their dead letters go to `ingest/`, evaluation
- * jobs to `eval/`; a batch from a queue this Worker does not know is retried,
- * never dropped.
+ * wrangler.toml. Outcomes and their dead letters go to `ingest/` (outcomes
+ * archived to R2 first by `archive/`, unless OUTCOME_ARCHIVE is "off"),
+ * evaluation jobs to `eval/`; a batch from a queue this Worker does not know
+ * is retried, never dropped.
  */
 import { drizzle } from "drizzle-orm/d1";
+import { outcomeArchive } from "./archive/write";
 import { consumeEvalJobs, EVALS_QUEUE } from "./eval/consumer";
 import {
   consumeDeadLetters,
@@ -21,7 +23,7 @@ export async function handleQueue(
   const now = Date.now();
   switch (batch.queue) {
     case OUTCOMES_QUEUE:
-      return consumeOutcomes(drizzle(env.DB), batch.messages, now);
+      return consumeOutcomes(drizzle(env.DB), batch.messages, now, outcomeArchive(env));
     case DEAD_LETTER_QUEUE:
       return consumeDeadLetters(drizzle(env.DB), batch.messages, batch.queue, now);
     case EVALS_QUEUE:

@@ -58,7 +58,8 @@ function number(value: string, what: string): number {
   return n;
 }
 
-function connect(f: AdminFlags, env: NodeJS.ProcessEnv): AdminClient {
+/** The admin API client of the flags (or LLM_CANARY_URL / LLM_CANARY_TOKEN). */
+export function connect(f: AdminFlags, env: NodeJS.ProcessEnv): AdminClient {
   return adminClient({
     url: f.url ?? env.LLM_CANARY_URL ?? DEFAULT_URL,
     token: f.token ?? env.LLM_CANARY_TOKEN ?? null,

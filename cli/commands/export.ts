@@ -5,7 +5,10 @@
  * (contracts/export.ts), so `analyze` and `backtest` judge quality as the
  * cron does. Reads local D1 (`--local`, with `--persist-to` for `npm start`'s
  * `.state`) or the deployed database (`--remote`) through wrangler, page by
- * page (`cli/export-rows.ts` holds the SQL and the row conversions).
+ * page (`cli/export-rows.ts` holds the SQL and the row conversions). With
+ * `--from r2` the outcome events come from the R2 archive through the admin
+ * API instead (`cli/export-archive.ts`), in the same shape and order; the
+ * quality records still come from D1.
  */
 import { execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -13,6 +16,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import {
   EXPORT_PAGE,
+  exportEvent,
   outcomeFilter,
   outcomePageSql,
   QUALITY_SOURCE_NAMES,
@@ -20,6 +24,8 @@ import {
   rowToEvent,
   rowToQuality,
 } from "../export-rows";
+import type { AdminClient } from "../admin-client";
+import { archivedEvents, mergeOrdered } from "../export-archive";
 import { CliError, progress } from "../output";
 
 const run = promisify(execFile);
@@ -35,6 +41,10 @@ export interface ExportOptions {
   since?: number;
   until?: number;
   root: string;
+  /** Where the outcome events come from: D1 (default) or the R2 archive. */
+  from: "d1" | "r2";
+  /** `--from r2`: the admin API, and the routes of the config when no --route is given. */
+  archive?: { api: AdminClient; routeIds: () => Promise<string[]> };
 }
 
 async function query(o: ExportOptions, sql: string): Promise<Row[]> {
@@ -62,19 +72,20 @@ async function query(o: ExportOptions, sql: string): Promise<Row[]> {
   }
 }
 
-export async function exportOutcomes(o: ExportOptions): Promise<number> {
+type Out = NodeJS.WritableStream;
+
+async function eventsFromD1(o: ExportOptions, out: Out): Promise<number> {
   const filter = { routeId: o.routeId, since: o.since, until: o.until };
   const total = Number(
     (await query(o, `SELECT count(*) AS n FROM outcomes WHERE ${outcomeFilter(filter)}`))[0]?.n ??
       0,
   );
-  const out = o.out ? createWriteStream(o.out) : process.stdout;
   const bar = progress("exporting", total);
   let written = 0;
   let cursor: { ts: number; id: string } | null = null;
   for (;;) {
     const rows = await query(o, outcomePageSql(filter, cursor));
-    for (const r of rows) out.write(`${JSON.stringify(rowToEvent(r))}\n`);
+    for (const r of rows) out.write(`${JSON.stringify(exportEvent(rowToEvent(r)))}\n`);
     written += rows.length;
     bar.update(written);
     if (rows.length < EXPORT_PAGE) break;
@@ -82,6 +93,31 @@ export async function exportOutcomes(o: ExportOptions): Promise<number> {
     cursor = { ts: Number(last.ts), id: String(last.request_id) };
   }
   bar.done();
+  return written;
+}
+
+async function eventsFromR2(o: ExportOptions, out: Out): Promise<number> {
+  if (!o.archive) throw new CliError("--from r2 needs the admin API (--url, --token)", 2);
+  const { api } = o.archive;
+  const routeIds = o.routeId ? [o.routeId] : await o.archive.routeIds();
+  const until = o.until ?? Date.now();
+  const sources = routeIds.map((id) =>
+    archivedEvents(api, id, o.since, until)[Symbol.asyncIterator](),
+  );
+  const bar = progress("exporting from r2", null);
+  let written = 0;
+  for await (const e of mergeOrdered(sources)) {
+    out.write(`${JSON.stringify(exportEvent(e))}\n`);
+    if (++written % 1000 === 0) bar.update(written);
+  }
+  bar.done();
+  return written;
+}
+
+export async function exportOutcomes(o: ExportOptions): Promise<number> {
+  const filter = { routeId: o.routeId, since: o.since, until: o.until };
+  const out = o.out ? createWriteStream(o.out) : process.stdout;
+  const written = o.from === "r2" ? await eventsFromR2(o, out) : await eventsFromD1(o, out);
   let quality = 0;
   for (const source of QUALITY_SOURCE_NAMES) {
     let after = 0;

@@ -2,10 +2,12 @@
  * End to end: the official `openai` npm client pointed at the local edge
  * (`npm start`'s stack: wrangler dev with local KV, D1 and Queues, simulated
  * origins), non-streaming and streaming, against both variants. Then the
- * outcome rows and rollups are read back from local D1.
+ * outcome rows and rollups are read back from local D1, and the CLI exports
+ * them twice: from D1 and from the local R2 archive, with the same lines and
+ * the same backtest decisions.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +16,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QualityRecordSchema } from "../../contracts/export";
 import { OutcomeEventSchema } from "../../contracts/outcome";
-import { ROOT, startStack } from "../../scripts/stack.mjs";
+import { LOCAL_VARS, ROOT, startStack } from "../../scripts/stack.mjs";
 
 const run = promisify(execFile);
 type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -166,5 +168,54 @@ describe("the openai client through the local edge", () => {
     expect(quality).toHaveLength(Number(scores[0]?.n));
     expect(events.map((e) => e.requestId)).toEqual(expect.arrayContaining([...seen.values()]));
     expect(events.every((e) => e.metrics.requests === 1)).toBe(true);
+  });
+
+  it("exports the same lines from the R2 archive as from D1, and backtests them alike", async () => {
+    const cli = (args: string[]) =>
+      run("node", [join(ROOT, "bin/llm-canary.mjs"), ...args], {
+        cwd: ROOT,
+        maxBuffer: 64 * 1024 * 1024,
+        env: {
+          ...process.env,
+          NO_COLOR: "1",
+          LLM_CANARY_URL: stack.url,
+          LLM_CANARY_TOKEN: LOCAL_VARS.ADMIN_TOKEN,
+        },
+      });
+    await cli([
+      "load",
+      "--url",
+      stack.url,
+      "--count",
+      "150",
+      "--concurrency",
+      "8",
+      "--users",
+      "60",
+      "--stream",
+      "0.2",
+    ]);
+    // Every event reached D1 (and so, archived first, R2) once the count stops moving.
+    let last = -1;
+    for (let i = 0; i < 60; i++) {
+      const n = Number((await d1("select count(*) as n from outcomes"))[0]?.n);
+      if (n === last && n >= 150) break;
+      last = n;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const fromD1 = join(stateDir, "from-d1.jsonl");
+    const fromR2 = join(stateDir, "from-r2.jsonl");
+    const local = ["--local", "--persist-to", stateDir, "--route", "chat"];
+    await cli(["export", ...local, "--out", fromD1]);
+    await cli(["export", "--from", "r2", ...local, "--out", fromR2]);
+    const lines = async (f: string) => (await readFile(f, "utf8")).trim().split("\n").sort();
+    const d1Lines = await lines(fromD1);
+    expect(d1Lines.length).toBeGreaterThanOrEqual(150);
+    expect(await lines(fromR2)).toEqual(d1Lines);
+    // wrangler dev keeps local R2 beside D1 in the state directory (`npm start`: .state/).
+    expect(await readdir(join(stateDir, "v3", "r2"))).not.toHaveLength(0);
+    const backtest = async (f: string) =>
+      JSON.parse((await cli(["backtest", f, "--json"])).stdout) as unknown;
+    expect(await backtest(fromR2)).toEqual(await backtest(fromD1));
   });
 });

@@ -21,6 +21,7 @@ import {
 import { RoutingConfigSchema } from "../../contracts/config";
 import {
   ActionBodySchema,
+  ArchiveQuerySchema,
   DecisionsQuerySchema,
   HistoryQuerySchema,
   MetricsQuerySchema,
@@ -211,6 +212,23 @@ export const ADMIN_API = {
       unknownRoute404: true,
     },
   ),
+  archiveOutcomes: {
+    method: "get",
+    path: "/admin/archive/outcomes",
+    summary:
+      "A route's archived outcome events from R2 as NDJSON, each request once, in (ts, requestId) order, one page per call",
+    description:
+      "A page covers part of one UTC hour (at most a few thousand events). While more follow, the answer carries the next page's cursor in the x-llm-canary-next-cursor header: pass it as `cursor` with the same route, since and until.",
+    query: ArchiveQuerySchema,
+    raw: [
+      {
+        status: 200,
+        description: "Events, one JSON line each",
+        contentType: "application/x-ndjson",
+      },
+    ],
+    errors: { "404": "No ARCHIVE bucket is bound (archive_not_bound)", "422": "Invalid query" },
+  },
   openapi: {
     method: "get",
     path: "/admin/openapi.json",

@@ -9,6 +9,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError, onError } from "../errors";
+import { archiveRoutes } from "./archive-routes";
 import type { AdminAuthOptions } from "./auth";
 import { adminAuth } from "./auth";
 import { dashboardRoutes } from "../dashboard/routes";
@@ -53,6 +54,7 @@ export function createAdminRouter(opts: AdminAuthOptions = {}): Hono<AdminEnv> {
   router.route("/", historyRoutes);
   router.route("/", metricsRoutes);
   router.route("/", seriesRoutes);
+  router.route("/", archiveRoutes);
   router.route("/", openApiRoutes);
   router.onError(onError);
   return router;

@@ -78,3 +78,18 @@ export const SeriesQuerySchema = MetricsQuerySchema.extend({
     .pipe(z.array(SeriesName).min(1).max(20))
     .optional(),
 });
+
+/** `GET /admin/archive/outcomes`: a route's archived events in [since, until). */
+export const ArchiveQuerySchema = z.strictObject({
+  route: RouteId,
+  /** Default: the oldest archived hour of the route. */
+  since: Instant.optional(),
+  /** Default: now. */
+  until: Instant.optional(),
+  /** The next page's start, from the previous page's cursor header. */
+  cursor: z
+    .string()
+    .regex(/^\d{1,16}$/, "must be the cursor header of the previous page")
+    .transform(Number)
+    .optional(),
+});

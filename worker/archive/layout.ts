@@ -55,18 +55,22 @@ export function byTsThenId(a: OutcomeEvent, b: OutcomeEvent): number {
 
 /**
  * A batch split into one group per (route, UTC hour), groups in key order,
- * events sorted by (ts, requestId) in each.
+ * events sorted by (ts, requestId) in each, each request id once (the first
+ * copy of the batch).
  *
  * @example
  * groupEvents([e9h, e10h, e9h2]).map((g) => g.events.length); // [2, 1]
  */
 export function groupEvents(events: readonly OutcomeEvent[]): ArchiveGroup[] {
   const groups = new Map<string, ArchiveGroup>();
+  const seen = new Set<string>();
   for (const e of events) {
     const key = hourPrefix(e.routeId, e.ts);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { routeId: e.routeId, hour: hourOf(e.ts), events: [] }));
-    g.events.push(e);
+    // A second send of one request in the same batch is stored once, as D1 does.
+    if (!seen.has(e.requestId)) g.events.push(e);
+    seen.add(e.requestId);
   }
   return [...groups.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -6,6 +6,7 @@
  * them to the dead-letter queue, whose consumer stores them in `dead_letters`.
  * Nothing is acked that was not committed, and expected failures never throw.
  */
+import type { OutcomeEvent } from "../../contracts/outcome";
 import { retryDelaySeconds } from "./backoff";
 import { toDeadLetter } from "./dead-letter";
 import { toIngestRow, type IngestRow } from "./rows";
@@ -16,17 +17,25 @@ import { summarizeErrors, validateOutcome } from "./validate";
 export const OUTCOMES_QUEUE = "llm-canary-outcomes";
 export const DEAD_LETTER_QUEUE = "llm-canary-outcomes-dlq";
 
+/**
+ * Archives a batch's valid events (worker/archive/write.ts) before D1 is
+ * written; a rejection retries the batch, so D1 never counts an event the
+ * archive missed.
+ */
+export type ArchiveStep = (events: readonly OutcomeEvent[]) => Promise<unknown>;
+
 export async function consumeOutcomes(
   db: Db,
   messages: readonly Message<unknown>[],
   now: number,
+  archive: ArchiveStep | null = null,
 ): Promise<void> {
-  const valid: Array<{ msg: Message<unknown>; row: IngestRow }> = [];
+  const valid: Array<{ msg: Message<unknown>; event: OutcomeEvent; row: IngestRow }> = [];
   const rejected: Array<{ id: string; attempts: number; reason: string }> = [];
   for (const msg of messages) {
     const result = validateOutcome(msg.body);
     if (result.ok) {
-      valid.push({ msg, row: toIngestRow(result.event) });
+      valid.push({ msg, event: result.event, row: toIngestRow(result.event) });
     } else {
       rejected.push({ id: msg.id, attempts: msg.attempts, reason: summarizeErrors(result.errors) });
       // Poison never heals: no delay, let it reach the dead-letter queue soon.
@@ -37,6 +46,19 @@ export async function consumeOutcomes(
     console.warn({ msg: "ingest: invalid outcome events, retrying", rejected });
   }
   if (valid.length === 0) return;
+  if (archive) {
+    try {
+      await archive(valid.map((v) => v.event));
+    } catch (err) {
+      console.error({
+        msg: "ingest: archive write failed, retrying batch",
+        count: valid.length,
+        err,
+      });
+      for (const { msg } of valid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
+      return;
+    }
+  }
   try {
     await writeOutcomes(
       db,
