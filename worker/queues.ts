@@ -6,6 +6,7 @@
  * is retried, never dropped.
  */
 import { drizzle } from "drizzle-orm/d1";
+import { storageSettings } from "../contracts/storage";
 import { outcomeArchive } from "./archive/write";
 import { consumeEvalJobs, EVALS_QUEUE } from "./eval/consumer";
 import {
@@ -22,8 +23,12 @@ export async function handleQueue(
 ): Promise<void> {
   const now = Date.now();
   switch (batch.queue) {
-    case OUTCOMES_QUEUE:
-      return consumeOutcomes(drizzle(env.DB), batch.messages, now, outcomeArchive(env));
+    case OUTCOMES_QUEUE: {
+      const storage = storageSettings(env);
+      if (!storage.ok) console.error({ msg: "ingest: invalid storage vars", error: storage.error });
+      const archive = outcomeArchive(env);
+      return consumeOutcomes(drizzle(env.DB), batch.messages, now, storage.settings, archive);
+    }
     case DEAD_LETTER_QUEUE:
       return consumeDeadLetters(drizzle(env.DB), batch.messages, batch.queue, now);
     case EVALS_QUEUE:

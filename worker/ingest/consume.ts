@@ -5,7 +5,12 @@
  * message explicitly. Invalid messages are retried until the platform moves
  * them to the dead-letter queue, whose consumer stores them in `dead_letters`.
  * Nothing is acked that was not committed, and expected failures never throw.
+ *
+ * An event older than the ingest window (`keys.ts` `ingestCutoff`) is
+ * refused as late: its ledger key may have been pruned, so counting it could
+ * count it twice. It is stored in `dead_letters` with the reason, and acked.
  */
+import { ingestCutoff, type StorageSettings } from "../../contracts/storage";
 import type { OutcomeEvent } from "../../contracts/outcome";
 import { retryDelaySeconds } from "./backoff";
 import { toDeadLetter } from "./dead-letter";
@@ -24,17 +29,25 @@ export const DEAD_LETTER_QUEUE = "llm-canary-outcomes-dlq";
  */
 export type ArchiveStep = (events: readonly OutcomeEvent[]) => Promise<unknown>;
 
+/** A late event's dead-letter reason. */
+export const LATE = "late: older than the ingest window (INGEST_WINDOW_HOURS); not counted";
+
 export async function consumeOutcomes(
   db: Db,
   messages: readonly Message<unknown>[],
   now: number,
+  storage: StorageSettings,
   archive: ArchiveStep | null = null,
 ): Promise<void> {
   const valid: Array<{ msg: Message<unknown>; event: OutcomeEvent; row: IngestRow }> = [];
+  const late: Message<unknown>[] = [];
   const rejected: Array<{ id: string; attempts: number; reason: string }> = [];
+  const cutoff = ingestCutoff(now, storage.ingestWindowHours);
   for (const msg of messages) {
     const result = validateOutcome(msg.body);
-    if (result.ok) {
+    if (result.ok && result.event.ts < cutoff) {
+      late.push(msg);
+    } else if (result.ok) {
       valid.push({ msg, event: result.event, row: toIngestRow(result.event) });
     } else {
       rejected.push({ id: msg.id, attempts: msg.attempts, reason: summarizeErrors(result.errors) });
@@ -45,6 +58,7 @@ export async function consumeOutcomes(
   if (rejected.length > 0) {
     console.warn({ msg: "ingest: invalid outcome events, retrying", rejected });
   }
+  if (late.length > 0) await refuseLate(db, late, now);
   if (valid.length === 0) return;
   if (archive) {
     try {
@@ -64,6 +78,7 @@ export async function consumeOutcomes(
       db,
       valid.map((v) => v.row),
       { id: crypto.randomUUID(), at: now },
+      { rawRows: storage.rawRowsHours > 0 },
     );
   } catch (err) {
     console.error({ msg: "ingest: D1 write failed, retrying batch", count: valid.length, err });
@@ -71,6 +86,20 @@ export async function consumeOutcomes(
     return;
   }
   for (const { msg } of valid) msg.ack();
+}
+
+/** Stores late events as dead letters and acks them; retries them when D1 fails. */
+async function refuseLate(db: Db, late: readonly Message<unknown>[], now: number): Promise<void> {
+  const letters = late.map((msg) => ({ ...toDeadLetter(msg, OUTCOMES_QUEUE, now), reason: LATE }));
+  try {
+    await writeDeadLetters(db, letters);
+  } catch (err) {
+    console.error({ msg: "ingest: storing late events failed, retrying", count: late.length, err });
+    for (const msg of late) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
+    return;
+  }
+  console.warn({ msg: "ingest: late events refused", ids: letters.map((l) => l.id) });
+  for (const msg of late) msg.ack();
 }
 
 export async function consumeDeadLetters(
