@@ -12,7 +12,10 @@
  *   bytes (113 KiB) when the budget was set (unminified it was 724,081 bytes,
  *   707 KiB). The headroom is about 5%, so a real regression fails while a
  *   small feature does not. Raise it on purpose, in the same commit that
- *   explains why.
+ *   explains why. Raised from 376 / 120 KiB to 392 / 126 KiB with the R2
+ *   outcome archive (worker/archive/, GET /admin/archive/outcomes), which
+ *   took the bundle from 372.4 KiB (118.8 KiB gzip) to 377.3 KiB (120.7 KiB
+ *   gzip): about 4% headroom again.
  * - the source map is there: a minified bundle has no path comments, so the
  *   map's `sources` are the only way to see which modules went in.
  *
@@ -23,7 +26,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { isEntryPoint } from "../sim/entry.mjs";
 
-export const BUDGET = Object.freeze({ bytes: 376 * 1024, gzipBytes: 120 * 1024 });
+export const BUDGET = Object.freeze({ bytes: 392 * 1024, gzipBytes: 126 * 1024 });
 
 const LOCALE = /zod\/(?:v4\/)?locales\/([A-Za-z-]+)\.(?:c?js|ts)\b/g;
 
