@@ -186,15 +186,33 @@ async function rssMb(pid) {
  * @returns {Promise<Array<Record<string, unknown>>>}
  */
 export async function localD1(stateDir, sql) {
-  const { stdout } = await run(
-    WRANGLER,
-    ["d1", "execute", "DB", "--local", "--persist-to", stateDir, "--json", "--command", sql],
-    {
-      cwd: ROOT,
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
-    },
-  );
+  const args = [
+    "d1",
+    "execute",
+    "DB",
+    "--local",
+    "--persist-to",
+    stateDir,
+    "--json",
+    "--command",
+    sql,
+  ];
+  const opts = {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+  };
+  // The dev server holds the same SQLite file: a read can meet it mid-write.
+  const attempt = async (/** @type {number} */ left) => {
+    try {
+      return await run(WRANGLER, args, opts);
+    } catch (e) {
+      if (left <= 0 || !/SQLITE_BUSY/.test(String(e))) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+      return attempt(left - 1);
+    }
+  };
+  const { stdout } = await attempt(5);
   const parsed = /** @type {Array<{ results: Array<Record<string, unknown>> }>} */ (
     JSON.parse(stdout)
   );
