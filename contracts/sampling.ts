@@ -93,5 +93,9 @@ export function requestLoggingRate(
   weightPercent: number,
   variant: Variant,
 ): number {
-  return rateFor(variant, loggingRates(weightPercent, { ...settings, ...route }));
+  // Most routes override nothing: no merged object on the request path then.
+  return rateFor(
+    variant,
+    loggingRates(weightPercent, route ? { ...settings, ...route } : settings),
+  );
 }

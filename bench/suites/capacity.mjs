@@ -126,7 +126,6 @@ export async function capacity(o) {
       rowsWrittenPerMillionEvents: Math.round(perMillion(rowsWritten)),
       statementsPerBatch: statements / (events / 100),
     },
-    queue: { messagesPerMillionEvents: 1e6 },
     r2: {
       bytesPerEvent: r2Bytes / (sample * 100),
       bytesPerMillionEvents: Math.round((r2Bytes / (sample * 100)) * 1e6),
