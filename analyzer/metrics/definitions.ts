@@ -70,6 +70,16 @@ export function quantileOf(stat: MetricStat): number | null {
 }
 
 /**
+ * The sources judged by a quantile: the only metrics whose per-group coarse
+ * bins (`step_rollups.group_bins`) a verdict reads.
+ *
+ * @example quantileSources(DEFAULT_METRICS); // Set { "latency_ms", "ttft_ms" }
+ */
+export function quantileSources(metrics: readonly MetricDefinition[]): Set<string> {
+  return new Set(metrics.filter((m) => quantileOf(m.stat) !== null).map((m) => m.source));
+}
+
+/**
  * Samples per arm before a verdict when a definition sets none: enough for the
  * normal approximation of means and for rank bounds that can exclude the tail
  * (a p99 bound needs a few hundred samples before it is finite).

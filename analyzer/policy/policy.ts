@@ -8,7 +8,7 @@
  */
 import * as z from "zod";
 import { describeIssues, WeightSchema } from "../../contracts/config";
-import { DEFAULT_METRICS, MetricDefinitionSchema } from "../metrics/definitions";
+import { DEFAULT_METRICS, MetricDefinitionSchema, quantileSources } from "../metrics/definitions";
 
 const MINUTE = 60_000;
 
@@ -104,6 +104,21 @@ export function resolvePolicy(
   if (!parsed.success)
     return { ok: false, reason: "invalid_policy", errors: describeIssues(parsed.error) };
   return { ok: true, policy: parsed.data };
+}
+
+/**
+ * The metric sources a route's policy judges by a quantile, which are the
+ * only ones whose per-group coarse bins the step read needs; undefined for an
+ * invalid policy (read everything: the run then holds and says why).
+ *
+ * @example judgedQuantileSources(undefined, undefined); // Set { "latency_ms", "ttft_ms" }
+ */
+export function judgedQuantileSources(
+  base: PolicyInput | undefined,
+  override: Record<string, unknown> | undefined,
+): Set<string> | undefined {
+  const r = resolvePolicy(base, override);
+  return r.ok ? quantileSources(r.policy.metrics) : undefined;
 }
 
 /** The default policy. */

@@ -15,7 +15,12 @@ import { manualWeightCap } from "../history/manual-cap";
 import { rolloutSeenAt } from "../history/rollout-seen";
 import { weightEditsWithinStep } from "../history/weight-edits";
 import { decide, routeToWrite } from "../policy/decide";
-import { DEFAULT_POLICY, resolvePolicy, type PolicyInput } from "../policy/policy";
+import {
+  DEFAULT_POLICY,
+  judgedQuantileSources,
+  resolvePolicy,
+  type PolicyInput,
+} from "../policy/policy";
 import * as transitions from "../../contracts/transitions";
 import type { Decision } from "../policy/types";
 import type { ConfigVersion, Db, ReconcileResult } from "../../store/config-store";
@@ -134,7 +139,8 @@ async function judgeRoute(
   const latest = history[0]!;
   let window;
   try {
-    window = await readStep(deps.db, route, now);
+    const groupBinsOf = judgedQuantileSources(deps.policy, route.policy);
+    window = await readStep(deps.db, route, now, groupBinsOf ? { groupBinsOf } : {});
   } catch (e) {
     const reason = `cannot read rollups: ${String(e)}`;
     await countFailure(deps, health, route.id, reason);

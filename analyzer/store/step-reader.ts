@@ -6,12 +6,23 @@
  * requests a day (docs/step-rollups.md). Arbitrary time windows (the admin
  * API's `from`/`to`) are read from the per-minute rollups by `window-reader.ts`.
  */
-import { and, eq, or } from "drizzle-orm";
+import { and, eq, inArray, or, sql } from "drizzle-orm";
 import { rolloutStep, type Route } from "../../contracts/config";
 import { stepRollups } from "../../contracts/db/schema";
 import type { GroupSums, Slice, SliceDim, SketchBins, WindowData } from "../window";
 import { emptyArm } from "../window";
+import { parseCounts, parseGroupSums } from "./counts-json";
 import type { Db } from "../../store/config-store";
+
+export interface ReadStepOptions {
+  /**
+   * Metrics whose per-group coarse bins to read (`quantileSources` of the
+   * policy's metrics); the others' stay in D1. They are the bulk of a step's
+   * bytes at volume (about half at 10^6 requests), and only a quantile
+   * verdict reads them. Default: every metric's.
+   */
+  groupBinsOf?: ReadonlySet<string>;
+}
 
 /**
  * The aggregates of the route's current step, as a window from the step's
@@ -20,7 +31,12 @@ import type { Db } from "../../store/config-store";
  * @example
  * const window = await readStep(db, route, Date.now());
  */
-export async function readStep(db: Db, route: Route, now: number): Promise<WindowData> {
+export async function readStep(
+  db: Db,
+  route: Route,
+  now: number,
+  options: ReadStepOptions = {},
+): Promise<WindowData> {
   const canary = route.canary;
   const step = rolloutStep(route);
   if (!canary || step === 0) return { from: now, to: now, slices: [] };
@@ -36,7 +52,13 @@ export async function readStep(db: Db, route: Route, now: number): Promise<Windo
       sumSq: t.sumSq,
       bins: t.bins,
       groups: t.groups,
-      groupBins: t.groupBins,
+      groupBins: options.groupBinsOf
+        ? options.groupBinsOf.size === 0
+          ? sql<string | null>`null`
+          : sql<
+              string | null
+            >`CASE WHEN ${inArray(t.metric, [...options.groupBinsOf])} THEN ${t.groupBins} END`
+        : t.groupBins,
     })
     .from(t)
     .where(
@@ -68,16 +90,7 @@ export async function readStep(db: Db, route: Route, now: number): Promise<Windo
 }
 
 /** `{"<group>": [n, sum]}` as [group, n, sum] triples. */
-export function parseGroups(json: string): GroupSums {
-  return Object.entries(JSON.parse(json) as Record<string, [number, number]>).map(
-    ([group, [n, sum]]) => [Number(group), n, sum],
-  );
-}
+export const parseGroups: (json: string) => GroupSums = parseGroupSums;
 
 /** `{"<bin>": count}` as [bin, count] pairs. */
-export function parseBins(json: string): SketchBins {
-  return Object.entries(JSON.parse(json) as Record<string, number>).map(([bin, count]) => [
-    Number(bin),
-    count,
-  ]);
-}
+export const parseBins: (json: string) => SketchBins = parseCounts;

@@ -14,6 +14,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { Replayer, type WindowData } from "../../analyzer";
 import { decide } from "../../analyzer/policy/decide";
 import { readStep } from "../../analyzer/store/step-reader";
+import { judgedQuantileSources } from "../../analyzer/policy/policy";
 import { qualityEvent } from "../../analyzer";
 import { RoutingConfigSchema } from "../../contracts/config";
 import { rollupMinute } from "../../contracts/minute";
@@ -121,6 +122,26 @@ describe("ingest and replay rollups", () => {
     expect(r.cron.reasons).toEqual(r.offline.reasons);
     expect(rounded(r.cron.verdicts)).toEqual(rounded(r.offline.verdicts));
     expect(r.cron.proposedRoute).toEqual(r.offline.proposedRoute);
+  });
+
+  it("reads only the judged quantiles' group bins, as the cron does, and decides the same", async () => {
+    await ingest(events(12, 2));
+    const full = await readStep(drizzle(env.DB), route, NOW);
+    const groupBinsOf = judgedQuantileSources(undefined, route.policy)!;
+    expect([...groupBinsOf].sort()).toEqual(["latency_ms", "ttft_ms"]);
+    const lean = await readStep(drizzle(env.DB), route, NOW, {
+      groupBinsOf: new Set(["latency_ms"]),
+    });
+    const all = lean.slices.find((s) => s.dim === "all")!;
+    expect(Object.keys(all.canary.groupBins ?? {})).toEqual(["latency_ms"]);
+    const fullAll = full.slices.find((s) => s.dim === "all")!;
+    expect(Object.keys(fullAll.canary.groupBins ?? {}).sort()).toEqual(["latency_ms", "ttft_ms"]);
+    const judged = await readStep(drizzle(env.DB), route, NOW, { groupBinsOf });
+    const a = decide({ route, now: NOW, window: full });
+    const b = decide({ route, now: NOW, window: judged });
+    expect(b.action).toBe(a.action);
+    expect(b.reasons).toEqual(a.reasons);
+    expect(rounded(b.verdicts)).toEqual(rounded(a.verdicts));
   });
 
   it("is not vacuous: the two scenarios decide differently", async () => {
