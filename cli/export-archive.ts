@@ -11,30 +11,16 @@
  * would read only local state and would bundle wrangler into the CLI.
  */
 import { ARCHIVE_CURSOR_HEADER } from "../contracts/admin-api";
-import { describeIssues } from "../contracts/config";
-import { OutcomeEventSchema, type OutcomeEvent } from "../contracts/outcome";
+import type { OutcomeEvent } from "../contracts/outcome";
+import { decodeNdjson } from "../contracts/outcome-ndjson";
 import type { AdminClient } from "./admin-client";
 import { CliError } from "./output";
 
 /** The events of one NDJSON page, validated line by line. Pure. */
 export function parseArchivePage(text: string, where: string): OutcomeEvent[] {
-  const events: OutcomeEvent[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new CliError(`${where}: line ${i + 1} is not JSON`, 1);
-    }
-    const parsed = OutcomeEventSchema.safeParse(value);
-    if (!parsed.success)
-      throw new CliError(`${where}: line ${i + 1}: ${describeIssues(parsed.error).join("; ")}`, 1);
-    events.push(parsed.data);
-  }
-  return events;
+  const r = decodeNdjson(text);
+  if (!r.ok) throw new CliError(`${where}: ${r.errors.join("; ")}`, 1);
+  return r.events;
 }
 
 /** One route's archived events in [since, until), page after page. */

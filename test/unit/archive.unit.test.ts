@@ -12,7 +12,8 @@ import {
   objectKey,
   routePrefix,
 } from "../../worker/archive/layout";
-import { decodeNdjson, encodeNdjson, gunzipText, gzipText } from "../../worker/archive/ndjson";
+import { decodeNdjson, encodeNdjson } from "../../contracts/outcome-ndjson";
+import { gunzipText, gzipText } from "../../worker/archive/ndjson";
 import { dedupeWindow, planPage } from "../../worker/archive/page";
 import { HOUR, MIN, T0 } from "../fixtures/clock";
 import { makeOutcome } from "../fixtures/outcome";

@@ -8,7 +8,8 @@
  */
 import type { OutcomeEvent } from "../../contracts/outcome";
 import { HOUR_MS, hourOf, hourPrefix, routePrefix } from "./layout";
-import { decodeNdjson, gunzipText } from "./ndjson";
+import { decodeNdjson } from "../../contracts/outcome-ndjson";
+import { gunzipText } from "./ndjson";
 import { dedupeWindow, planPage, type ListedObject } from "./page";
 
 /** At most this many events per page (a few MB of JSON). */

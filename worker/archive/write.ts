@@ -8,7 +8,8 @@
  */
 import type { OutcomeEvent } from "../../contracts/outcome";
 import { groupEvents, objectKey, type ArchiveGroup } from "./layout";
-import { encodeNdjson, gzipText, NDJSON_TYPE } from "./ndjson";
+import { encodeNdjson, NDJSON_TYPE } from "../../contracts/outcome-ndjson";
+import { gzipText } from "./ndjson";
 
 /** Puts in flight at once: a Worker has six simultaneous connections. */
 const PARALLEL_PUTS = 4;
