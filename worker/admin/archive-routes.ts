@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { ARCHIVE_CURSOR_HEADER } from "../../contracts/admin-api";
 import type { OutcomeEvent } from "../../contracts/outcome";
-import { NDJSON_TYPE } from "../archive/ndjson";
+import { NDJSON_TYPE } from "../../contracts/outcome-ndjson";
 import { firstArchivedHour, readArchivePage } from "../archive/read";
 import { ApiError } from "../errors";
 import type { AdminEnv } from "./context";
