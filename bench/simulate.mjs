@@ -35,7 +35,7 @@ const SAMPLED = { stableMultiple: 4, canaryShare: 4, minRate: 0.01 };
  * The scenarios: canary changes against the baseline arm, what counts as a
  * hit, and the canary-request budget after which a run stops.
  * @type {Record<string, { canary: Record<string, number>, countries?: Array<Record<string, unknown>>,
- *   heavy?: boolean, stopAfter?: number, lose?: number, hit: string }>}
+ *   heavy?: boolean, stopAfter?: number, lose?: number, toxic?: number, hit: string }>}
  */
 const SCENARIOS = {
   aa: { canary: {}, hit: "promoted" },
@@ -48,6 +48,9 @@ const SCENARIOS = {
     hit: "rollback",
   },
   "latency+10%": { canary: { latencyMedianMs: 880 }, hit: "not_rolled_back" },
+  // Moderation sampled as the edge's defaults do (10% of canary answers, 1% of stable).
+  toxicity: { canary: {}, toxic: 0.08, stopAfter: 4000, hit: "rollback" },
+  "aa-toxicity": { canary: {}, toxic: 0.01, hit: "promoted" },
   // 5% of the canary's outcomes never reach the log (the edge served them).
   "lost-5%": { canary: {}, lose: 0.05, hit: "rollback" },
   "one-country-slow": {
@@ -61,6 +64,18 @@ const SCENARIOS = {
     hit: "country_excluded",
   },
 };
+
+/**
+ * Sampled moderation (analyzer/sim/scenario.ts QualityModel): stable answers
+ * toxic at 1%, the canary's at `canary`, sampled at the edge's default rates;
+ * users' propensities spread like their error propensities.
+ * @param {number} canary
+ */
+const moderation = (canary) => ({
+  toxicity: { stable: 0.01, canary },
+  sampleRate: { stable: 0.01, canary: 0.1 },
+  userSigma: 0.8,
+});
 
 /**
  * One seed of one scenario.
@@ -87,6 +102,7 @@ function runOne(sim, name, world, seed, advanceOn, logging, steps) {
     ...(s.countries ? { countries: s.countries } : {}),
     ...(budget ? { stopAfterCanaryRequests: budget } : {}),
     ...(s.lose ? { canaryOutcomeLoss: s.lose } : {}),
+    ...(s.toxic ? { quality: moderation(s.toxic) } : {}),
     ...(w ? { world: w } : {}),
     ...(logging === "sampled" ? { logging: SAMPLED } : {}),
   });

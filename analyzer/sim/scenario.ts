@@ -25,6 +25,24 @@ export interface CountryModel {
   canary?: Partial<ArmModel>;
 }
 
+/**
+ * Sampled moderation, as the edge's evaluation pipeline runs it
+ * (`route.evaluation.sampleRate`, worker/eval/sample.ts): a share of each
+ * arm's answered requests is scored toxic or not. Scores carry no unit, as
+ * in production (docs/statistics.md › Limitations).
+ */
+export interface QualityModel {
+  /** Probability that an answer is toxic, per arm. */
+  toxicity: { stable: number; canary: number };
+  /** Share of each arm's answered requests that are evaluated. */
+  sampleRate: { stable: number; canary: number };
+  /**
+   * Realistic world: standard deviation of a user's log toxicity propensity
+   * (mean multiplier 1; their prompts draw toxic answers more or less often).
+   */
+  userSigma: number;
+}
+
 export interface Scenario {
   name: string;
   requestsPerMinute: number;
@@ -39,6 +57,8 @@ export interface Scenario {
   canaryOutcomeLoss?: number;
   /** Sampled outcome logging as the edge does it (contracts/sampling.ts); absent: every outcome logged. */
   logging?: LoggingSettings;
+  /** Sampled moderation scores; absent: none. */
+  quality?: QualityModel;
   /** Users, stickiness, propagation lag, a daily cycle and failover (`world.ts`); absent: independent requests. */
   world?: WorldModel;
 }

@@ -12,8 +12,9 @@ import { Replayer } from "../replay/replay";
 import { ArmAccumulator, MINUTE_MS, PreparedMetrics } from "../replay/rollup";
 import { segmentFor, servesCanary } from "./assign";
 import { UNIT_GROUPS, variantFor } from "../../contracts/assignment";
-import { logNormal, mulberry32, pickCumulative, type Random } from "./prng";
-import type { ArmModel, Scenario } from "./scenario";
+import { logNormal, mulberry32, normal, pickCumulative, type Random } from "./prng";
+import type { ArmModel, QualityModel, Scenario } from "./scenario";
+import { QUALITY_METRICS } from "../../contracts/quality";
 import { countryShares, simulationRoute } from "./scenario";
 import { drawRequest, population, rateAt, userBuckets, type WorldRequest } from "./world";
 
@@ -98,6 +99,7 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
   let minute = 0;
   const scratch = new PreparedMetrics();
   const { ok, fail } = metricRecords();
+  const quality = sc.quality;
   for (; minute < sc.minutes; minute++) {
     const t0 = start + minute * MINUTE_MS;
     // The route is fixed within a minute, so each country's segment and
@@ -127,6 +129,8 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
       // Each request is its own unit: the group of a fresh request id.
       const unit = Math.floor(rand() * UNIT_GROUPS);
       if (canary) canaryRequests += 1;
+      if (quality && !failed)
+        evaluate(quality, canary, 1, rand, canary ? target.canary : target.stable, scratch);
       const rate = canary ? target.rates.canary : target.rates.stable;
       // Its own unit too for sampling: a fresh draw per request.
       if (rate < 1 && rand() >= rate) continue;
@@ -197,6 +201,39 @@ function result(
   };
 }
 
+const TOXIC = { [QUALITY_METRICS.toxicity]: 1 };
+const CLEAN = { [QUALITY_METRICS.toxicity]: 0 };
+
+/**
+ * Sampled moderation of one answered request: when the arm's sample rate
+ * draws it, a toxicity score (1 at the arm's probability × the user's
+ * multiplier) added to `into` without a unit, as the evaluation rows add it.
+ */
+function evaluate(
+  q: QualityModel,
+  canary: boolean,
+  multiplier: number,
+  rand: Random,
+  into: ArmAccumulator,
+  scratch: PreparedMetrics,
+): void {
+  if (rand() >= (canary ? q.sampleRate.canary : q.sampleRate.stable)) return;
+  const p = Math.min(1, (canary ? q.toxicity.canary : q.toxicity.stable) * multiplier);
+  into.addPrepared(scratch.fill(rand() < p ? TOXIC : CLEAN, null));
+}
+
+/**
+ * Per-user multipliers of a propensity, log-normal with mean 1, from their
+ * own stream (seeded from the run's seed) so that worlds without the
+ * propensity draw exactly what they drew before.
+ */
+function propensities(users: number, sigma: number, seed: number): Float64Array {
+  const rand = mulberry32((seed ^ 0x70c1c) >>> 0);
+  const out = new Float64Array(users);
+  for (let i = 0; i < users; i++) out[i] = Math.exp(sigma * normal(rand) - (sigma * sigma) / 2);
+  return out;
+}
+
 /** Accumulators of one minute for one (segment, country, class). */
 interface Cell {
   key: { segment: string | null; country: string; cohort: null; requestClass: string };
@@ -228,6 +265,8 @@ function simulateWorld(
   const req: WorldRequest = { user: -1, country: 0, stream: false, bucket: 0, unit: 0 };
   const loss = sc.canaryOutcomeLoss ?? 0;
   const draws = sc.logging ? Float64Array.from(people.keys, unitDraw) : null;
+  const quality = sc.quality;
+  const toxicityOf = quality ? propensities(people.keys.length, quality.userSigma, seed) : null;
   let canaryRequests = 0;
   let totalRequests = 0;
   let previous = replayer.route;
@@ -281,6 +320,11 @@ function simulateWorld(
       ok.latency_ms = logNormal(rand, median, arm.latencySigma);
       const metrics = failed ? (canary && world.failover ? failedOver : fail) : ok;
       if (canary) canaryRequests += 1;
+      if (quality && !failed) {
+        const cell = cellFor(plan.segment, req.country, req.stream ? "stream" : "chat");
+        const mult = user < 0 ? 1 : toxicityOf![user]!;
+        evaluate(quality, canary, mult, rand, canary ? cell.canary : cell.stable, scratch);
+      }
       if (canary && loss > 0 && rand() < loss) continue;
       // Logged or not per user, as the edge decides (an anonymous request is its own unit).
       const rate = canary ? plan.rates.canary : plan.rates.stable;

@@ -119,3 +119,41 @@ describe("realistic world", () => {
     expect(share).toBeLessThan(0.3);
   });
 });
+
+describe("sampled moderation in the simulator", () => {
+  // As the edge's defaults sample: 10% of canary answers, 1% of stable ones;
+  // users' toxicity propensities spread like their error propensities.
+  const moderation = (canary: number) => ({
+    toxicity: { stable: 0.01, canary },
+    sampleRate: { stable: 0.01, canary: 0.1 },
+    userSigma: 0.8,
+  });
+  const run = (canaryToxicity: number, seed: number) =>
+    simulate(
+      scenario(
+        "toxicity",
+        {},
+        {
+          requestsPerMinute: 2000,
+          world: REALISTIC_WORLD,
+          quality: moderation(canaryToxicity),
+          stopAfterCanaryRequests: 4000,
+        },
+      ),
+      seed,
+      { start: START },
+    );
+
+  it("rolls back a canary with 8% toxic answers against 1% within 4,000 canary requests, on toxicity", () => {
+    const seeds = [1, 2, 3, 4];
+    const caught = seeds.map((s) => run(0.08, s).first("rollback"));
+    for (const r of caught) {
+      expect(r?.canaryRequests).toBeLessThanOrEqual(4000);
+      expect(r?.reasons.join(" ")).toMatch(/toxicity_rate/);
+    }
+  }, 60_000);
+
+  it("does not roll back the same canary at 1% within the same budget", () => {
+    for (const s of [1, 2, 3, 4]) expect(run(0.01, s).first("rollback")).toBeUndefined();
+  }, 60_000);
+});
