@@ -24,6 +24,7 @@
  * asymptotic in the number of groups rather than requests.
  */
 import type { GroupBins, GroupSums, MetricSums } from "../../contracts/rollup";
+import { UNIT_GROUPS } from "../../contracts/assignment";
 import { COARSE_SPAN, splitGroupBinKey } from "../../contracts/sketch";
 
 /** Fewer groups with data than this give no verdict (design effect ∞). */
@@ -138,25 +139,83 @@ export function indicatorDesignEffect(
   if (!groupBins || groupBins.length === 0) return INDEPENDENT;
   // The coarse-bin edge nearest the value: "beyond" starts there.
   const edge = Math.round(fineIndex / COARSE_SPAN);
-  const perGroup = new Map<number, [number, number]>();
-  for (const [key, count] of groupBins) {
-    if (!(count > 0)) continue;
-    const { group, coarse } = splitGroupBinKey(key);
-    let g = perGroup.get(group);
-    if (!g) perGroup.set(group, (g = [0, 0]));
-    g[0] += count;
-    if (below ? coarse < edge : coarse >= edge) g[1] += count;
-  }
+  const ix = groupBinIndex(groupBins);
+  const w = ix.width + 1;
+  const j = Math.min(Math.max(edge - ix.lo, 0), ix.width);
   const groups: GroupSums = [];
   let n = 0;
   let x = 0;
-  for (const [g, [ng, xg]] of perGroup) {
-    groups.push([g, ng, xg]);
-    n += ng;
+  for (let i = 0; i < ix.groups.length; i++) {
+    const total = ix.cum[i * w + ix.width]!;
+    const under = ix.cum[i * w + j]!;
+    const xg = below ? under : total - under;
+    groups.push([ix.groups[i]!, total, xg]);
+    n += total;
     x += xg;
   }
   const p = (x + 1) / (n + 2);
   return designEffect({ n, sum: x, sumSq: x }, groups, p * (1 - p));
+}
+
+/**
+ * Per unit group, its counts below each coarse edge: `cum[i·(width+1) + j]`
+ * is the count of group `groups[i]` in coarse bins below `lo + j` (j = width:
+ * all of them). Groups in the order first seen, only those with a count.
+ */
+interface GroupBinIndex {
+  groups: number[];
+  lo: number;
+  width: number;
+  cum: Float64Array;
+}
+
+// One comparison asks an arm's counts about up to four edges (its quantile,
+// the fail bar, and the median as a floor for each): one pass over the
+// counts builds the prefix sums, and each edge then reads one value a group.
+const indexCache = new WeakMap<GroupBins, GroupBinIndex>();
+
+function groupBinIndex(groupBins: GroupBins): GroupBinIndex {
+  const cached = indexCache.get(groupBins);
+  if (cached) return cached;
+  const m = groupBins.length;
+  const gs = new Int32Array(m);
+  const cs = new Int32Array(m);
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  // Row of each group (groups are unit groups: small non-negative integers).
+  const row = new Int32Array(UNIT_GROUPS).fill(-1);
+  const groups: number[] = [];
+  for (let e = 0; e < m; e++) {
+    const entry = groupBins[e]!;
+    if (!(entry[1] > 0)) {
+      gs[e] = -1;
+      continue;
+    }
+    const { group, coarse } = splitGroupBinKey(entry[0]);
+    gs[e] = group;
+    cs[e] = coarse;
+    if (row[group] === -1) {
+      row[group] = groups.length;
+      groups.push(group);
+    }
+    if (coarse < lo) lo = coarse;
+    if (coarse > hi) hi = coarse;
+  }
+  const width = groups.length === 0 ? 0 : hi - lo + 1;
+  const w = width + 1;
+  const cum = new Float64Array(groups.length * w);
+  // Each count into the slot after its bin, then prefix sums per group.
+  for (let e = 0; e < m; e++) {
+    const g = gs[e]!;
+    if (g < 0) continue;
+    const at = row[g]! * w + cs[e]! - lo + 1;
+    cum[at] = cum[at]! + groupBins[e]![1];
+  }
+  for (let i = 0; i < groups.length; i++)
+    for (let k = i * w + 1; k < (i + 1) * w; k++) cum[k] = cum[k]! + cum[k - 1]!;
+  const ix = { groups, lo, width, cum };
+  indexCache.set(groupBins, ix);
+  return ix;
 }
 
 /**
