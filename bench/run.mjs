@@ -35,7 +35,7 @@ import {
 import { migrate, migrationStatements, projectWorkerOptions, startWorker } from "./lib/workerd.mjs";
 import { haveWrk } from "./lib/wrk.mjs";
 import { analyzer, dbName } from "./suites/analyzer.mjs";
-import { capacity } from "./suites/capacity.mjs";
+import { capacity, PROFILES } from "./suites/capacity.mjs";
 import { cpuPerRequest, rounds } from "./suites/http.mjs";
 import { ingest } from "./suites/ingest.mjs";
 import { relays } from "./suites/relays.mjs";
@@ -137,54 +137,62 @@ async function suite(name, fn) {
 }
 
 /**
- * `--only capacity`: the capacity suite alone (no HTTP targets, no wrk),
- * written to bench/results/capacity-<date>.json for docs/capacity.md.
+ * `--only capacity`: the capacity suite alone (no HTTP targets, no wrk), once
+ * per write profile (`PROFILES`), each in a workerd and database of its own
+ * so that the SQLite file's bytes are the profile's; written to
+ * bench/results/capacity-<date>.json for docs/capacity.md.
  */
 async function capacityOnly() {
   const work = await mkdtemp(join(tmpdir(), "llm-canary-capacity-"));
   try {
     const { harness, traffic } = await buildHarness(ROOT, join(work, "harness"));
     const base = await projectWorkerOptions(ROOT);
-    const w = await startWorker({
-      name: "capacity-harness",
-      scriptPath: harness,
-      cpus: SUT_CPUS,
-      persist: join(work, "capacity-state"),
-      options: {
-        compatibilityDate: base.compatibilityDate,
-        compatibilityFlags: base.compatibilityFlags,
-        d1Databases: { CAPACITY: "bench-capacity" },
-      },
-    });
-    try {
-      await migrate(w.mf, "CAPACITY", await migrationStatements(ROOT));
-      const { syntheticOutcomes } = await import(traffic);
-      const result = await suite("capacity: bytes and writes per million events", () =>
-        capacity({
-          url: w.url,
-          traffic: syntheticOutcomes,
-          // 10,000 requests a second at a 1% step, logged by default: 500 a second.
-          perMinute: 30_000,
-          minutes: QUICK ? 1 : 10,
-          stateDir: join(work, "capacity-state"),
-          log,
-        }),
-      );
-      const out = {
-        startedAt: new Date().toISOString(),
-        environment: environment(ROOT),
-        capacity: result,
-      };
-      const file = join(
-        QUICK ? work : join(ROOT, "bench", "results"),
-        `capacity-${out.startedAt.slice(0, 10)}.json`,
-      );
-      await writeFile(file, `${JSON.stringify(out, null, 2)}\n`);
-      log(JSON.stringify(result, null, 2));
-      log(`results: ${file}`);
-    } finally {
-      await w.stop();
+    const { syntheticOutcomes } = await import(traffic);
+    /** @type {Record<string, unknown>} */
+    const results = {};
+    for (const [name, profile] of Object.entries(PROFILES)) {
+      const stateDir = join(work, `capacity-state-${name}`);
+      const w = await startWorker({
+        name: `capacity-harness-${name}`,
+        scriptPath: harness,
+        cpus: SUT_CPUS,
+        persist: stateDir,
+        options: {
+          compatibilityDate: base.compatibilityDate,
+          compatibilityFlags: base.compatibilityFlags,
+          d1Databases: { CAPACITY: "bench-capacity" },
+        },
+      });
+      try {
+        await migrate(w.mf, "CAPACITY", await migrationStatements(ROOT));
+        results[name] = await suite(`capacity (${name}): bytes and writes per million events`, () =>
+          capacity({
+            url: w.url,
+            traffic: syntheticOutcomes,
+            // 10,000 requests a second at a 1% step, logged by default: 500 a second.
+            perMinute: 30_000,
+            minutes: QUICK ? 1 : 10,
+            stateDir,
+            log,
+            profile,
+          }),
+        );
+      } finally {
+        await w.stop();
+      }
     }
+    const out = {
+      startedAt: new Date().toISOString(),
+      environment: environment(ROOT),
+      capacity: results,
+    };
+    const file = join(
+      QUICK ? work : join(ROOT, "bench", "results"),
+      `capacity-${out.startedAt.slice(0, 10)}.json`,
+    );
+    await writeFile(file, `${JSON.stringify(out, null, 2)}\n`);
+    log(JSON.stringify(results, null, 2));
+    log(`results: ${file}`);
   } finally {
     if (!QUICK) await rm(work, { recursive: true, force: true });
   }

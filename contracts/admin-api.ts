@@ -140,6 +140,11 @@ export const MetricsResponseSchema = z.looseObject({
       stepIndex: z.number().nullable(),
       from: z.string(),
       to: z.string(),
+      unavailableDims: z
+        .array(z.string())
+        .describe(
+          "Dimensions this view has no slices for: with from/to, those MINUTE_ROLLUP_DIMS keeps no per-minute rows of (their slices are absent, not empty); the current step keeps every dimension",
+        ),
       slices: z.array(
         z.looseObject({
           slice: z.string(),

@@ -1,8 +1,10 @@
 /**
- * How long D1 keeps what the consumer writes, from the Worker's vars
+ * What D1 keeps of what the consumer writes, from the Worker's vars
  * (wrangler.toml): the ingest window of the idempotency ledger, the raw
- * `outcomes` rows and the per-minute rollups. Pure. docs/capacity.md sizes both against D1's limits.
+ * `outcomes` rows, the per-minute rollups and the dimensions they keep.
+ * Pure. docs/capacity.md sizes them against D1's limits.
  */
+import { ROLLUP_DIMS, type RollupDim } from "./dims";
 
 export const HOUR_MS = 3_600_000;
 
@@ -20,12 +22,22 @@ export interface StorageSettings {
    * dashboard's series) are kept; per-step aggregates are kept for good.
    */
   minuteRollupsDays: number;
+  /**
+   * The dimensions that get per-minute rows, in `ROLLUP_DIMS` order; always
+   * holds `all`. The per-step aggregates keep every dimension whatever this
+   * says: per-slice judgement reads those, the per-minute rows serve /metrics,
+   * the dashboard's series (both `all` only) and the admin API's window view.
+   */
+  minuteRollupDims: readonly RollupDim[];
 }
+
+const EVERY_DIM: readonly RollupDim[] = ROLLUP_DIMS.map((d) => d.dim);
 
 export const DEFAULT_STORAGE: StorageSettings = {
   ingestWindowHours: 12,
   rawRowsHours: 24,
   minuteRollupsDays: 2,
+  minuteRollupDims: EVERY_DIM,
 };
 
 const MAX_HOURS = 14 * 24;
@@ -38,16 +50,34 @@ function inRange(raw: string | undefined, fallback: number, min: number, max: nu
 }
 
 /**
- * The storage settings of the Worker's vars; an invalid value is an error
- * with the variable's name and the allowed range.
+ * A comma-separated list of rollup dimensions, `all` added when missing, in
+ * `ROLLUP_DIMS` order; the names that are not dimensions when any are not.
  *
- * @example storageSettings({ INGEST_WINDOW_HOURS: "24", OUTCOME_ROWS_HOURS: "0" })
- * // { ok: true, settings: { ingestWindowHours: 24, rawRowsHours: 0, minuteRollupsDays: 2 } }
+ * @example dimList("country, all") // { dims: ["all", "country"], unknown: [] }
+ */
+function dimList(raw: string | undefined): { dims: readonly RollupDim[]; unknown: string[] } {
+  if (raw === undefined || raw.trim() === "") return { dims: EVERY_DIM, unknown: [] };
+  const names = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  const unknown = names.filter((n) => !(EVERY_DIM as readonly string[]).includes(n));
+  const wanted = new Set<string>(["all", ...names]);
+  return { dims: EVERY_DIM.filter((d) => wanted.has(d)), unknown };
+}
+
+/**
+ * The storage settings of the Worker's vars; an invalid value is an error
+ * with the variable's name and what it allows, and its default is used.
+ *
+ * @example storageSettings({ INGEST_WINDOW_HOURS: "24", OUTCOME_ROWS_HOURS: "0", MINUTE_ROLLUP_DIMS: "all" })
+ * // { ok: true, settings: { ingestWindowHours: 24, rawRowsHours: 0, minuteRollupsDays: 2, minuteRollupDims: ["all"] } }
  */
 export function storageSettings(vars: {
   INGEST_WINDOW_HOURS?: string;
   OUTCOME_ROWS_HOURS?: string;
   MINUTE_ROLLUPS_DAYS?: string;
+  MINUTE_ROLLUP_DIMS?: string;
 }):
   | { ok: true; settings: StorageSettings }
   | { ok: false; error: string; settings: StorageSettings } {
@@ -67,6 +97,7 @@ export function storageSettings(vars: {
       MAX_DAYS,
     ),
   };
+  const minuteDims = dimList(vars.MINUTE_ROLLUP_DIMS);
   const errors = [
     Number.isNaN(parsed.ingestWindowHours)
       ? `INGEST_WINDOW_HOURS must be 1..${MAX_HOURS} hours`
@@ -74,6 +105,9 @@ export function storageSettings(vars: {
     Number.isNaN(parsed.rawRowsHours) ? `OUTCOME_ROWS_HOURS must be 0..${MAX_HOURS} hours` : null,
     Number.isNaN(parsed.minuteRollupsDays)
       ? `MINUTE_ROLLUPS_DAYS must be 0.05..${MAX_DAYS} days`
+      : null,
+    minuteDims.unknown.length > 0
+      ? `MINUTE_ROLLUP_DIMS must be a comma-separated list of ${EVERY_DIM.join(", ")} (${minuteDims.unknown.map((n) => JSON.stringify(n)).join(", ")} is not a dimension)`
       : null,
   ].filter((e): e is string => e !== null);
   const settings: StorageSettings = {
@@ -86,6 +120,8 @@ export function storageSettings(vars: {
     minuteRollupsDays: Number.isNaN(parsed.minuteRollupsDays)
       ? DEFAULT_STORAGE.minuteRollupsDays
       : parsed.minuteRollupsDays,
+    minuteRollupDims:
+      minuteDims.unknown.length > 0 ? DEFAULT_STORAGE.minuteRollupDims : minuteDims.dims,
   };
   return errors.length === 0
     ? { ok: true, settings }

@@ -4,9 +4,11 @@
  * sketch bins exist for the `all` dimension only, so other slices carry
  * counts, rates and means but no quantiles here; the current step's
  * aggregates (`step-reader.ts`, what the analyzer judges) have them for every
- * slice. Reads through `store/rollup-reader.ts`.
+ * slice. Only the dimensions that get per-minute rows (`MINUTE_ROLLUP_DIMS`,
+ * contracts/storage.ts) are read: rows a wider setting wrote earlier would
+ * cover part of the window only. Reads through `store/rollup-reader.ts`.
  */
-import { and, eq, gte, lte, or } from "drizzle-orm";
+import { and, eq, gte, inArray, lte, or } from "drizzle-orm";
 import type { Route } from "../../contracts/config";
 import { minuteRange } from "../../contracts/minute";
 import { readRollups } from "../../store/rollup-reader";
@@ -14,11 +16,18 @@ import type { Slice, SliceDim, WindowData } from "../window";
 import { emptyArm } from "../window";
 import type { Db } from "../../store/config-store";
 
+/**
+ * The route's current rollout over [from, to], slices of `dims` only.
+ *
+ * @example
+ * const window = await readWindow(db, route, from, to, storage.minuteRollupDims);
+ */
 export async function readWindow(
   db: Db,
   route: Route,
   from: number,
   to: number,
+  dims: readonly string[],
 ): Promise<WindowData> {
   const canary = route.canary;
   if (!canary) return { from, to, slices: [] };
@@ -30,6 +39,7 @@ export async function readWindow(
         eq(t.rolloutId, canary.id),
         gte(t.minute, first),
         lte(t.minute, last),
+        inArray(t.dim, [...dims]),
         or(
           and(eq(t.variant, "stable"), eq(t.releaseId, route.stable.id)),
           and(eq(t.variant, "canary"), eq(t.releaseId, canary.id)),

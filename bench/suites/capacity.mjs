@@ -10,6 +10,11 @@
  * NDJSON of the same events grouped as the archive groups them (one object
  * per batch, route and hour). docs/capacity.md projects them to 30 days.
  *
+ * Run once per profile, each into a database of its own: `wide` writes raw
+ * rows and per-minute rollups of every dimension (the defaults), `production`
+ * what docs/capacity.md sets at 10,000 requests a second (no raw rows in D1,
+ * per-minute rollups of `all` only: MINUTE_ROLLUP_DIMS = "all").
+ *
  * D1 refuses dbstat and most pragmas, so the per-table bytes are read from
  * Miniflare's persisted SQLite file with Python's sqlite3 (dbstat), which
  * Debian's python3 has; without python3 only the total is reported.
@@ -52,8 +57,19 @@ import { gzipSync } from "node:zlib";
 import { postJson } from "../lib/post.mjs";
 
 /**
+ * The write profiles measured: raw rows or not, and the dimensions with
+ * per-minute rows (null: every dimension).
+ * @type {Record<string, { rawRows: boolean, minuteDims: string | null }>}
+ */
+export const PROFILES = {
+  wide: { rawRows: true, minuteDims: null },
+  production: { rawRows: false, minuteDims: "all" },
+};
+
+/**
  * @param {{ url: string, traffic: typeof import("../workers/traffic").syntheticOutcomes,
- *   minutes: number, perMinute: number, stateDir: string, log: (s: string) => void }} o
+ *   minutes: number, perMinute: number, stateDir: string, log: (s: string) => void,
+ *   profile: { rawRows: boolean, minuteDims: string | null } }} o
  */
 export async function capacity(o) {
   const batchesPerMinute = Math.round(o.perMinute / 100);
@@ -62,17 +78,25 @@ export async function capacity(o) {
   let events = 0;
   let statements = 0;
   let rowsWritten = 0;
+  /** @type {Record<string, number>} */
+  const byTable = {};
+  /** @type {Record<string, number>} */
+  const changesByTable = {};
   const PER_REQUEST = 20;
+  const profileQuery = `rawRows=${o.profile.rawRows ? 1 : 0}${o.profile.minuteDims === null ? "" : `&minuteDims=${o.profile.minuteDims}`}`;
   const t0 = performance.now();
   for (let seq = 0; seq < total; seq += PER_REQUEST) {
     const n = Math.min(PER_REQUEST, total - seq);
-    /** @type {{ events: number, statements: number, rowsWritten: number }} */
+    /** @type {{ events: number, statements: number, rowsWritten: number, byTable: Record<string, number>, changesByTable: Record<string, number> }} */
     const r = await postJson(
-      `${o.url}/capacity?db=CAPACITY&batches=${n}&seq=${seq}&start=${start}&perMinute=${o.perMinute}&rawRows=1`,
+      `${o.url}/capacity?db=CAPACITY&batches=${n}&seq=${seq}&start=${start}&perMinute=${o.perMinute}&${profileQuery}`,
     );
     events += r.events;
     statements += r.statements;
     rowsWritten += r.rowsWritten;
+    for (const [t, w] of Object.entries(r.byTable)) byTable[t] = (byTable[t] ?? 0) + w;
+    for (const [t, c] of Object.entries(r.changesByTable))
+      changesByTable[t] = (changesByTable[t] ?? 0) + c;
     if ((seq / PER_REQUEST) % 50 === 0)
       o.log(`    ${events} events (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
@@ -114,6 +138,7 @@ export async function capacity(o) {
     ]),
   );
   return {
+    profile: o.profile,
     simulatedMinutes: o.minutes,
     eventsPerMinute: o.perMinute,
     events,
@@ -124,6 +149,15 @@ export async function capacity(o) {
       rowCounts: counts,
       statementsPerMillionEvents: Math.round(perMillion(statements)),
       rowsWrittenPerMillionEvents: Math.round(perMillion(rowsWritten)),
+      rowsWrittenPerEvent: rowsWritten / events,
+      rowsWrittenPerEventByTable: Object.fromEntries(
+        Object.entries(byTable).map(([t, w]) => [t, w / events]),
+      ),
+      // Rows a table's statements inserted or updated, per event: rows written
+      // above this are index entries of new rows.
+      rowsChangedPerEventByTable: Object.fromEntries(
+        Object.entries(changesByTable).map(([t, c]) => [t, c / events]),
+      ),
       statementsPerBatch: statements / (events / 100),
     },
     r2: {

@@ -14,8 +14,10 @@
  */
 import { drizzle } from "drizzle-orm/d1";
 import type { Route } from "../../contracts/config";
+import type { RollupDim } from "../../contracts/dims";
 import { decide } from "../../analyzer/policy/decide";
 import { readStep } from "../../analyzer/store/step-reader";
+import { judgedQuantileSources } from "../../analyzer/policy/policy";
 import { rollupIncrements } from "../../worker/ingest/aggregate";
 import { toIngestRow } from "../../worker/ingest/rows";
 import { OUTCOMES_QUEUE } from "../../worker/ingest/consume";
@@ -170,11 +172,18 @@ function sameBins(a: string, b: string): boolean {
   return keys.length === Object.keys(y).length && keys.every((k) => x[k] === y[k]);
 }
 
+/** The table a write statement writes: `insert into "t"`, `update "t"`, `delete from "t"`. */
+function writtenTable(sql: string): string {
+  return /^\s*(?:insert\s+into|update|delete\s+from)\s+"?(\w+)"?/i.exec(sql)?.[1] ?? "other";
+}
+
 /**
  * The capacity bench's feed (bench/suites/capacity.mjs): `batches` queue
  * batches of 100 events through the real write path, `perMinute` events per
- * simulated minute from `start`, the wide dimension mix; counts the D1
- * statements and the rows D1 reports written (indexes included, as billed).
+ * simulated minute from `start`, the wide dimension mix, raw rows when
+ * `rawRows=1`, per-minute rollups under `minuteDims` (comma-separated; default
+ * every dimension); counts the D1 statements and the rows D1 reports written
+ * (indexes included, as billed), in all and per table.
  */
 async function capacityBatches(db: D1Database, url: URL) {
   const q = (k: string) => Number(url.searchParams.get(k) ?? "0");
@@ -182,15 +191,37 @@ async function capacityBatches(db: D1Database, url: URL) {
   const seq = q("seq");
   const start = q("start");
   const rawRows = url.searchParams.get("rawRows") === "1";
+  const dims = url.searchParams.get("minuteDims");
+  const minuteDims = dims === null ? undefined : (dims.split(",") as RollupDim[]);
   let statements = 0;
   let rowsWritten = 0;
+  const byTable: Record<string, number> = {};
+  // The SQL of each statement drizzle prepares (and binds), to name its table.
+  const sqlOf = new WeakMap<D1PreparedStatement, string>();
   const counting = new Proxy(db, {
     get(target, prop) {
+      if (prop === "prepare")
+        return (query: string) => {
+          const stmt = target.prepare(query);
+          const bind = stmt.bind.bind(stmt);
+          sqlOf.set(stmt, query);
+          stmt.bind = (...values: unknown[]) => {
+            const bound = bind(...values);
+            sqlOf.set(bound, query);
+            return bound;
+          };
+          return stmt;
+        };
       if (prop === "batch")
         return async (items: D1PreparedStatement[]) => {
           statements += items.length;
           const results = await target.batch(items);
-          for (const r of results) rowsWritten += r.meta.rows_written ?? 0;
+          results.forEach((r, i) => {
+            const n = r.meta.rows_written ?? 0;
+            const table = writtenTable(sqlOf.get(items[i]!) ?? "");
+            rowsWritten += n;
+            byTable[table] = (byTable[table] ?? 0) + n;
+          });
           return results;
         };
       const v = Reflect.get(target, prop) as unknown;
@@ -222,11 +253,11 @@ async function capacityBatches(db: D1Database, url: URL) {
       drizzle(counting),
       rows,
       { id: crypto.randomUUID(), at: Date.now() },
-      { rawRows },
+      { rawRows, minuteDims },
     );
     events += rows.length;
   }
-  return { events, statements, rowsWritten };
+  return { events, statements, rowsWritten, byTable };
 }
 
 export default {
@@ -248,13 +279,27 @@ export default {
         return Response.json(await seedRollups(db!, traffic(url), start, count));
       case "/read": {
         const t = traffic(url);
-        const window = await readStep(drizzle(db!), benchRoute(t), t.to);
+        const route = benchRoute(t);
+        const groupBinsOf = judgedQuantileSources(undefined, route.policy);
+        const window = await readStep(
+          drizzle(db!),
+          route,
+          t.to,
+          groupBinsOf ? { groupBinsOf } : {},
+        );
         return Response.json({ slices: window.slices.length });
       }
       case "/analyze": {
         const t = traffic(url);
         const route = benchRoute(t);
-        const window = await readStep(drizzle(db!), route, t.to);
+        // As the cron reads it: only the judged quantiles' group bins.
+        const groupBinsOf = judgedQuantileSources(undefined, route.policy);
+        const window = await readStep(
+          drizzle(db!),
+          route,
+          t.to,
+          groupBinsOf ? { groupBinsOf } : {},
+        );
         const d = decide({ route, now: t.to, window });
         return Response.json({ slices: window.slices.length, action: d.action });
       }

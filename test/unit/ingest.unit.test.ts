@@ -269,4 +269,17 @@ describe("rollupIncrements", () => {
     const keys = inc.steps.map((r) => [r.variant, r.dim, r.dimValue, r.metric].join("|"));
     expect(new Set(keys).size).toBe(keys.length);
   });
+
+  it("writes per-minute rows for the kept dimensions only, `all` always, and every step row", () => {
+    const lean = rollupIncrements(rows, ["country"]);
+    expect(new Set(lean.minuteSums.map((r) => r.dim))).toEqual(new Set(["all", "country"]));
+    expect(lean.minuteSums).toEqual(
+      inc.minuteSums.filter((r) => r.dim === "all" || r.dim === "country"),
+    );
+    expect(lean.minuteBins).toEqual(inc.minuteBins);
+    expect(lean.steps).toEqual(inc.steps);
+    expect(rollupIncrements(rows, []).minuteSums).toEqual(
+      inc.minuteSums.filter((r) => r.dim === "all"),
+    );
+  });
 });

@@ -139,6 +139,7 @@ describe("storage windows", () => {
       ingestWindowHours: 12,
       rawRowsHours: 24,
       minuteRollupsDays: 2,
+      minuteRollupDims: ["all", "segment", "country", "cohort", "class"],
     });
     const bad = storageSettings({ INGEST_WINDOW_HOURS: "0", OUTCOME_ROWS_HOURS: "x" });
     expect(bad.ok).toBe(false);

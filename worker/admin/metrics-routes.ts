@@ -1,10 +1,15 @@
 /**
- * `GET /admin/metrics?route=&from=&to=`: the numbers the analyzer judges,
+ * `GET /admin/metrics?route=&from=&to=&dim=`: the numbers the analyzer judges,
  * per route, slice and variant, over the current rollout step (the analyzer's
- * own per-step aggregates) or the given window (per-minute rollups).
+ * own per-step aggregates, every dimension) or the given window (per-minute
+ * rollups, only the dimensions `MINUTE_ROLLUP_DIMS` keeps). A window view
+ * names the dimensions it cannot show, and refuses a `dim` it has no rows
+ * for, so a missing slice never reads as a slice without traffic.
  */
 import { Hono } from "hono";
 import type { Route } from "../../contracts/config";
+import { ROLLUP_DIMS } from "../../contracts/dims";
+import { storageSettings } from "../../contracts/storage";
 import { latestVersion } from "../../store/config-store";
 import { readStep, readWindow } from "../../analyzer/worker";
 import { getRoutingConfig } from "../config/source";
@@ -26,6 +31,16 @@ function windowStart(route: Route, now: number): number {
 on(metricsRoutes, "/admin", ADMIN_API.metrics, async (c) => {
   const q = parseWith(ADMIN_API.metrics.query, c.req.query());
   const now = Date.now();
+  const minuteDims: readonly string[] = storageSettings(c.env).settings.minuteRollupDims;
+  const notKept = ROLLUP_DIMS.map((d) => d.dim).filter((d) => !minuteDims.includes(d));
+  const windowed = q.from !== undefined || q.to !== undefined;
+  if (windowed && q.dim !== undefined && !minuteDims.includes(q.dim))
+    throw new ApiError(
+      422,
+      "invalid_request_error",
+      "dim_not_kept",
+      `dim: "${q.dim}" has no per-minute rollups (MINUTE_ROLLUP_DIMS keeps ${minuteDims.join(", ")}), so a from/to window cannot show it; without from/to the current rollout step shows every dimension.`,
+    );
   const config =
     (await latestVersion(c.var.db))?.doc ?? (await getRoutingConfig(c.env.CONFIG, now));
   let routes = config?.routes ?? [];
@@ -45,10 +60,11 @@ on(metricsRoutes, "/admin", ADMIN_API.metrics, async (c) => {
     const to = q.to ?? now;
     if (from >= to) throw validationError(["from: must be before to"]);
     // The current step is what the analyzer judges: read its own aggregates.
-    const window =
-      q.from === undefined && q.to === undefined && route.rollout
-        ? await readStep(c.var.db, route, now)
-        : await readWindow(c.var.db, route, from, to);
+    const step = !windowed && route.rollout !== undefined;
+    const window = step
+      ? await readStep(c.var.db, route, now)
+      : await readWindow(c.var.db, route, from, to, minuteDims);
+    const slices = summarizeWindow(window).filter((s) => q.dim === undefined || s.dim === q.dim);
     out.push({
       routeId: route.id,
       state: route.state,
@@ -58,7 +74,8 @@ on(metricsRoutes, "/admin", ADMIN_API.metrics, async (c) => {
       stepIndex: route.rollout?.stepIndex ?? null,
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
-      slices: summarizeWindow(window),
+      unavailableDims: step ? [] : notKept,
+      slices,
     });
   }
   return c.json({ routes: out });

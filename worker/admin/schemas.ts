@@ -4,7 +4,7 @@
  */
 import * as z from "zod";
 import { IdSchema, ReleaseSchema, WeightSchema } from "../../contracts/config";
-import { PolicySchema } from "../../analyzer";
+import { PolicySchema, SLICE_DIMS } from "../../analyzer";
 import { REASON_MAX } from "./request";
 
 const Reason = z
@@ -61,16 +61,21 @@ const Instant = z
   })
   .meta({ type: "string", description: "epoch milliseconds or ISO 8601" });
 
-export const MetricsQuerySchema = z.strictObject({
+const WindowQuerySchema = z.strictObject({
   route: RouteId.optional(),
   from: Instant.optional(),
   to: Instant.optional(),
 });
 
+export const MetricsQuerySchema = WindowQuerySchema.extend({
+  /** Only this dimension's slices. */
+  dim: z.enum(SLICE_DIMS).optional(),
+});
+
 const SeriesName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "must be a metric name");
 
-export const SeriesQuerySchema = MetricsQuerySchema.extend({
-  route: MetricsQuerySchema.shape.route.unwrap(),
+export const SeriesQuerySchema = WindowQuerySchema.extend({
+  route: WindowQuerySchema.shape.route.unwrap(),
   /** Comma-separated series names; default: the standard ones plus observed quality metrics. */
   metric: z
     .string()

@@ -12,6 +12,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import type { Evaluator } from "../../contracts/config";
 import { describeIssues } from "../../contracts/config";
+import type { RollupDim } from "../../contracts/dims";
 import { secretNamed } from "../../contracts/secrets";
 import { getRoutingConfig } from "../config/source";
 import { retryDelaySeconds } from "../ingest/backoff";
@@ -60,6 +61,7 @@ export async function consumeEvalJobs(
   batch: MessageBatch<unknown>,
   env: Env,
   now: number,
+  minuteDims?: readonly RollupDim[],
 ): Promise<void> {
   const jobs: Array<{ msg: Message<unknown>; job: EvalJob }> = [];
   for (const msg of batch.messages) {
@@ -94,7 +96,7 @@ export async function consumeEvalJobs(
     const rows = (await Promise.all(jobs.map(({ job }) => evaluateJob(deps, job, done)))).flat();
     logMissing(rows);
     const samples = jobs.map(({ job }) => sampleRow(job, now));
-    await writeEvaluations(db, samples, rows, { id: crypto.randomUUID(), at: now });
+    await writeEvaluations(db, samples, rows, { id: crypto.randomUUID(), at: now }, minuteDims);
   } catch (err) {
     console.error({
       msg: "evals: D1 failed, retrying batch",

@@ -6,13 +6,14 @@
  * adds nothing; a redelivered job never counts twice.
  *
  * Both tables share the rollup key columns (`qualityKey` in the schema) and
- * count under every dimension of `ROLLUP_DIMS`, like outcomes do.
+ * count under every dimension of `ROLLUP_DIMS`, like outcomes do: per step
+ * under all of them, per minute under those `MINUTE_ROLLUP_DIMS` keeps.
  */
 import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { getTableConfig, type SQLiteColumn, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { rollupMetrics, stepRollups } from "../../contracts/db/schema";
-import { ROLLUP_DIMS } from "../../contracts/dims";
+import { ROLLUP_DIMS, type RollupDim } from "../../contracts/dims";
 
 export type Db = DrizzleD1Database;
 
@@ -38,14 +39,19 @@ const DIM_COLUMNS = {
 
 /**
  * The `INSERT INTO rollup_metrics ... SELECT ... ON CONFLICT DO UPDATE` for one
- * batch, and the same into `step_rollups` for the rows routed during a rollout
- * step (sums only: quality metrics keep no sketch).
+ * batch under `all` and `minuteDims` (default every dimension), and the same
+ * into `step_rollups` under every dimension for the rows routed during a
+ * rollout step (sums only: quality metrics keep no sketch).
  *
  * @example
  * db.batch([insertRows, ...addQualityRollups(db, { table: evaluations,
- *   batchColumn: evaluations.evalBatch, batchId, metric: sql`metric`, value: sql`value` })]);
+ *   batchColumn: evaluations.evalBatch, batchId, metric: sql`metric`, value: sql`value` }, ["all"])]);
  */
-export function addQualityRollups(db: Db, src: QualitySource) {
+export function addQualityRollups(
+  db: Db,
+  src: QualitySource,
+  minuteDims: readonly RollupDim[] = ROLLUP_DIMS.map((d) => d.dim),
+) {
   const perDim = ROLLUP_DIMS.map((d) => {
     const value =
       d.field === null
@@ -71,8 +77,18 @@ export function addQualityRollups(db: Db, src: QualitySource) {
     dimValue: sql`dim_value`,
     metric: sql`metric`,
   };
+  const perMinute = sql.join(
+    [...new Set(["all", ...minuteDims])].map((d) => sql`${d}`),
+    sql`, `,
+  );
   return [
-    upsert(db, rollupMetrics, obs, { ...key, minute: sql`minute`, ...sums }, sql`true`),
+    upsert(
+      db,
+      rollupMetrics,
+      obs,
+      { ...key, minute: sql`minute`, ...sums },
+      sql`dim IN (${perMinute})`,
+    ),
     upsert(
       db,
       stepRollups,

@@ -6,6 +6,7 @@
  */
 import { getTableColumns, inArray, sql, type SQL } from "drizzle-orm";
 import { evalBudget, evalSamples, evaluations } from "../../contracts/db/schema";
+import type { RollupDim } from "../../contracts/dims";
 import { budgetMinute } from "./budget";
 import { addQualityRollups, type Db } from "./rollup";
 import type { EvaluationRow, SampleRow } from "./rows";
@@ -48,13 +49,15 @@ export function doneKey(requestId: string, evaluator: string): string {
 
 /**
  * Writes samples and evaluation rows, and adds the newly inserted rows to the
- * rollups, in one transaction. Throws when D1 fails (nothing is written then).
+ * rollups (per minute under `minuteDims`), in one transaction. Throws when D1
+ * fails (nothing is written then).
  */
 export async function writeEvaluations(
   db: Db,
   samples: readonly SampleRow[],
   rows: readonly EvaluationRow[],
   batch: { id: string; at: number },
+  minuteDims?: readonly RollupDim[],
 ): Promise<void> {
   const statements = samples.map((s) => db.insert(evalSamples).values(s).onConflictDoNothing());
   const writes = [
@@ -62,13 +65,17 @@ export async function writeEvaluations(
     ...(rows.length > 0
       ? [
           insertEvaluations(db, JSON.stringify(rows), batch),
-          ...addQualityRollups(db, {
-            table: evaluations,
-            batchColumn: evaluations.evalBatch,
-            batchId: batch.id,
-            metric: sql`metric`,
-            value: sql`value`,
-          }),
+          ...addQualityRollups(
+            db,
+            {
+              table: evaluations,
+              batchColumn: evaluations.evalBatch,
+              batchId: batch.id,
+              metric: sql`metric`,
+              value: sql`value`,
+            },
+            minuteDims,
+          ),
         ]
       : []),
   ];

@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import * as z from "zod";
 import { describeIssues } from "../../contracts/config";
 import { secretNamed } from "../../contracts/secrets";
+import { storageSettings } from "../../contracts/storage";
 import { drizzle } from "drizzle-orm/d1";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../types";
@@ -71,7 +72,12 @@ export async function postFeedback(c: Context<AppEnv>): Promise<Response> {
     );
   }
   const score = body.score ?? (body.label === "positive" ? 1 : -1);
-  const stored = await storeFeedback(drizzle(c.env.DB), feedbackRow(verified.claims, score), now);
+  const stored = await storeFeedback(
+    drizzle(c.env.DB),
+    feedbackRow(verified.claims, score),
+    now,
+    storageSettings(c.env).settings.minuteRollupDims,
+  );
   if (!stored) {
     throw new ApiError(
       409,

@@ -1,9 +1,10 @@
 /**
  * The rollup increments of a set of outcome rows, aggregated in the consumer
- * instead of in SQL: per-minute sums (every dimension), per-minute sketch bins
- * (the `all` dimension: time series and /metrics), and per-step aggregates
- * (every dimension, sums, unit-group sums and the whole sketch: what the
- * analyzer judges).
+ * instead of in SQL: per-minute sums (the dimensions `MINUTE_ROLLUP_DIMS`
+ * keeps, `contracts/storage.ts`), per-minute sketch bins (the `all`
+ * dimension: time series and /metrics), and per-step aggregates (every
+ * dimension, sums, unit-group sums and the whole sketch: what the analyzer
+ * judges).
  * What one event adds is `contracts/rollup.ts`, the definition the offline
  * replay uses too. Pure. The store writes them in the transaction that
  * inserts exactly these rows, so they count each request once
@@ -14,6 +15,7 @@
  * every (row, dimension, metric) observation itself.
  */
 import type { rollupBins, rollupMetrics, stepRollups } from "../../contracts/db/schema";
+import { ROLLUP_DIMS, type RollupDim } from "../../contracts/dims";
 import { addSample, type MetricSums } from "../../contracts/rollup";
 import { coarseBin, groupBinKey } from "../../contracts/sketch";
 import type { IngestRow } from "./rows";
@@ -150,16 +152,25 @@ function groupsJson(acc: Acc): { groups: string | null; groupBins: string | null
   };
 }
 
+const EVERY_DIM: readonly RollupDim[] = ROLLUP_DIMS.map((d) => d.dim);
+
 /**
  * Aggregates rows (each counted once; the caller passes distinct request ids)
- * under every rollup dimension. Step aggregates are kept only for rows routed
+ * per step under every rollup dimension, and per minute under `all` and
+ * `minuteDims` (default: every dimension). Step aggregates are kept only for rows routed
  * during a rollout step (`step > 0`), the only ones the analyzer reads.
  *
  * @example
- * const inc = rollupIncrements(events.map(toIngestRow));
+ * const inc = rollupIncrements(events.map(toIngestRow), ["all"]);
  * inc.minuteSums.find((r) => r.dim === "all" && r.metric === "requests")?.n; // rows.length
+ * inc.minuteSums.some((r) => r.dim === "country"); // false; inc.steps still has country rows
  */
-export function rollupIncrements(rows: readonly IngestRow[]): Increments {
+export function rollupIncrements(
+  rows: readonly IngestRow[],
+  minuteDims: readonly RollupDim[] = EVERY_DIM,
+): Increments {
+  // `all` always: /metrics and the dashboard's series read it.
+  const perMinute = new Set<string>(["all", ...minuteDims]);
   const minutes = new Map<string, Group<MinuteHead>>();
   const steps = new Map<string, Group<StepHead>>();
   for (const { row, increment } of rows) {
@@ -183,12 +194,12 @@ export function rollupIncrements(rows: readonly IngestRow[]): Increments {
           })
         : null;
     for (const [dim, dimValue] of slices) {
-      const ms = sliceOf(m, dim, dimValue);
+      const ms = perMinute.has(dim) ? sliceOf(m, dim, dimValue) : null;
       const ss = st ? sliceOf(st, dim, dimValue) : null;
       // Per-minute sketches for `all` only: per-slice ones are per step.
       const all = dim === "all";
       for (const [metric, v, bin] of triples) {
-        add(accOf(ms, metric), v, all ? bin : null);
+        if (ms) add(accOf(ms, metric), v, all ? bin : null);
         if (ss) {
           const acc = accOf(ss, metric);
           add(acc, v, bin);

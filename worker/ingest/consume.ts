@@ -78,7 +78,7 @@ export async function consumeOutcomes(
       db,
       valid.map((v) => v.row),
       { id: crypto.randomUUID(), at: now },
-      { rawRows: storage.rawRowsHours > 0 },
+      { rawRows: storage.rawRowsHours > 0, minuteDims: storage.minuteRollupDims },
     );
   } catch (err) {
     console.error({ msg: "ingest: D1 write failed, retrying batch", count: valid.length, err });

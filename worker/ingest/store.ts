@@ -11,7 +11,8 @@
  * 3. insert the raw rows into `outcomes` (unless raw rows are off), tagged
  *    with the batch;
  * 4. add the consumer's increments (`aggregate.ts`) to `rollup_metrics`,
- *    `rollup_bins` and `step_rollups`.
+ *    `rollup_bins` (the dimensions `minuteDims` keeps) and `step_rollups`
+ *    (every dimension).
  *
  * The first attempt assumes every event is new, which is what a queue mostly
  * delivers. When the check fails (a redelivery), the keys already stored are
@@ -41,6 +42,7 @@ import {
   rollupMetrics,
   stepRollups,
 } from "../../contracts/db/schema";
+import type { RollupDim } from "../../contracts/dims";
 import { rollupIncrements, type Increments } from "./aggregate";
 import type { DeadLetterRow } from "./dead-letter";
 import { keysJson, ledgerKey, type LedgerKey } from "./keys";
@@ -68,6 +70,11 @@ const KEYS_PER_STATEMENT = 10_000;
 export interface WriteOptions {
   /** Insert the raw `outcomes` rows too (off: keys and rollups only; R2 keeps the events). */
   rawRows: boolean;
+  /**
+   * The dimensions with per-minute rows (`MINUTE_ROLLUP_DIMS`, contracts/storage.ts);
+   * default every one. The step rollups keep every dimension.
+   */
+  minuteDims?: readonly RollupDim[];
 }
 
 /**
@@ -138,7 +145,7 @@ async function writeNew(
   options: WriteOptions,
 ): Promise<void> {
   const rows = keyed.map((k) => k.r);
-  const inc = rollupIncrements(rows);
+  const inc = rollupIncrements(rows, options.minuteDims);
   const ledger = keyChunks(keyed).flatMap((json, c) => {
     const n = Math.min(KEYS_PER_STATEMENT, keyed.length - c * KEYS_PER_STATEMENT);
     return [
