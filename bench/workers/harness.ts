@@ -260,6 +260,14 @@ async function capacityBatches(db: D1Database, url: URL) {
   return { events, statements, rowsWritten, byTable };
 }
 
+/** The bench route's step as the cron reads it: only the judged quantiles' group bins. */
+async function readAsCron(db: D1Database, t: TrafficOptions) {
+  const route = benchRoute(t);
+  const groupBinsOf = judgedQuantileSources(undefined, route.policy);
+  const window = await readStep(drizzle(db), route, t.to, groupBinsOf ? { groupBinsOf } : {});
+  return { route, window };
+}
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
@@ -278,28 +286,12 @@ export default {
       case "/seed/rollups":
         return Response.json(await seedRollups(db!, traffic(url), start, count));
       case "/read": {
-        const t = traffic(url);
-        const route = benchRoute(t);
-        const groupBinsOf = judgedQuantileSources(undefined, route.policy);
-        const window = await readStep(
-          drizzle(db!),
-          route,
-          t.to,
-          groupBinsOf ? { groupBinsOf } : {},
-        );
+        const { window } = await readAsCron(db!, traffic(url));
         return Response.json({ slices: window.slices.length });
       }
       case "/analyze": {
         const t = traffic(url);
-        const route = benchRoute(t);
-        // As the cron reads it: only the judged quantiles' group bins.
-        const groupBinsOf = judgedQuantileSources(undefined, route.policy);
-        const window = await readStep(
-          drizzle(db!),
-          route,
-          t.to,
-          groupBinsOf ? { groupBinsOf } : {},
-        );
+        const { route, window } = await readAsCron(db!, t);
         const d = decide({ route, now: t.to, window });
         return Response.json({ slices: window.slices.length, action: d.action });
       }
