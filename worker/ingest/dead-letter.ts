@@ -4,7 +4,7 @@
  * best-effort reason, so an operator can see why it failed and replay it.
  */
 import type { deadLetters } from "../../contracts/db/schema";
-import { summarizeErrors, validateOutcome } from "./validate";
+import { messageErrors, summarizeErrors } from "./validate";
 
 export type DeadLetterRow = typeof deadLetters.$inferSelect;
 
@@ -25,12 +25,12 @@ export function toDeadLetter(
   queue: string,
   receivedAt: number,
 ): DeadLetterRow {
-  const v = validateOutcome(msg.body);
+  const errors = messageErrors(msg.body);
   return {
     id: msg.id,
     queue,
     receivedAt,
-    reason: v.ok ? EXCEEDED_RETRIES : summarizeErrors(v.errors),
+    reason: errors.length === 0 ? EXCEEDED_RETRIES : summarizeErrors(errors),
     body: truncateUtf8(bodyText(msg.body), DEAD_LETTER_BODY_MAX_BYTES),
   };
 }

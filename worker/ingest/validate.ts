@@ -4,6 +4,11 @@
  * dead-letters it, and the reason (field path and problem) is what gets logged
  * and stored in `dead_letters`.
  */
+import {
+  AssignmentCountsSchema,
+  isAssignmentMessage,
+  type AssignmentCounts,
+} from "../../contracts/assignment-counts";
 import { describeIssues } from "../../contracts/config";
 import { OutcomeEventSchema, type OutcomeEvent } from "../../contracts/outcome";
 
@@ -21,6 +26,30 @@ export function validateOutcome(body: unknown): ValidationResult {
   const parsed = OutcomeEventSchema.safeParse(body);
   if (parsed.success) return { ok: true, event: parsed.data };
   return { ok: false, reason: "invalid_event", errors: describeIssues(parsed.error) };
+}
+
+export type CountsValidation =
+  | { ok: true; counts: AssignmentCounts }
+  | { ok: false; reason: "invalid_counts"; errors: string[] };
+
+/**
+ * Parses a queue message body as an assignment-count message
+ * (contracts/assignment-counts.ts).
+ *
+ * @example
+ * validateAssignmentCounts({ kind: "assignments", v: 1, id: "i:1", from: 0, at: 0, counts: [] });
+ * // { ok: false, reason: "invalid_counts", errors: ["counts: Too small: ..."] }
+ */
+export function validateAssignmentCounts(body: unknown): CountsValidation {
+  const parsed = AssignmentCountsSchema.safeParse(body);
+  if (parsed.success) return { ok: true, counts: parsed.data };
+  return { ok: false, reason: "invalid_counts", errors: describeIssues(parsed.error) };
+}
+
+/** The problems of a body on the outcome queue, whichever kind it claims to be; [] when valid. */
+export function messageErrors(body: unknown): string[] {
+  const v = isAssignmentMessage(body) ? validateAssignmentCounts(body) : validateOutcome(body);
+  return v.ok ? [] : v.errors;
 }
 
 /**

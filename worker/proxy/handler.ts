@@ -13,6 +13,7 @@ import { buildOutcome, type Observed } from "../outcome/build";
 import { afterResponse } from "../eval/edge";
 import { FEEDBACK_TOKEN_HEADER, issueFeedbackToken } from "../feedback/issue";
 import { feedbackKey } from "../feedback/route";
+import { countAssignment } from "../outcome/beacon";
 import { emitOutcome, promptDigest } from "../outcome/emit";
 import { IDEMPOTENT_HEADER } from "../shadow/select";
 import { BUCKETS } from "../../contracts/assignment";
@@ -184,8 +185,9 @@ async function attempt(x: Exchange): Promise<Attempt> {
 }
 
 /**
- * Records the request's outcome off the response path: the event to the
- * queue, then evaluation sampling and shadowing. A failure here never reaches
+ * Records the request's outcome off the response path: its assignment in
+ * the isolate's counts, the event to the queue (when sampled in), then
+ * evaluation sampling and shadowing. A failure here never reaches
  * the client (`emitOutcome` and `afterResponse` log and count their own).
  */
 function record(
@@ -197,13 +199,16 @@ function record(
 ): void {
   const { c, config, plan, body } = x;
   if (c.env.OUTCOME_LOGGING === "off") return;
+  const unitKey = x.facts.userKey ?? x.requestId;
   const sampleRate = requestLoggingRate(
     config.settings.logging,
     plan.route.logging,
     plan.weight,
     plan.variant,
   );
-  const logged = sampledIn(x.facts.userKey ?? x.requestId, sampleRate);
+  const logged = sampledIn(unitKey, sampleRate);
+  // Every request counts, logged or not: the exact split the SRM test reads.
+  countAssignment(c.executionCtx, c.env.OUTCOMES, plan, unitKey, logged, now());
   // Most unlogged requests have nothing else to do after the answer.
   if (!logged && !plan.route.evaluation) return;
   const idempotentHeader = c.req.header(IDEMPOTENT_HEADER) ?? null;
