@@ -162,6 +162,35 @@ export const stepRollups = sqliteTable(
 );
 
 /**
+ * Requests assigned per (route, rollout, step, arm, segment, unit group),
+ * every request counted whether its outcome was logged or not
+ * (contracts/assignment-counts.ts): the exact split the sample-ratio check
+ * tests. Added to in the transaction that stores the count message's key in
+ * `ingest_keys`. At most segments × 64 groups × 2 arms rows a step, whatever
+ * the traffic. `segment` is the rule's name or `default`.
+ */
+export const stepAssignments = sqliteTable(
+  "step_assignments",
+  {
+    routeId: text("route_id").notNull(),
+    rolloutId: text("rollout_id").notNull(),
+    step: integer("step").notNull(),
+    releaseId: text("release_id").notNull(),
+    variant: text("variant", { enum: ["stable", "canary"] }).notNull(),
+    segment: text("segment").notNull(),
+    unit: integer("unit").notNull(),
+    n: integer("n").notNull(),
+    /** Of `n`, the requests sampled in for logging: the outcome events the edge sent. */
+    logged: integer("logged").notNull(),
+  },
+  (t) => [
+    primaryKey({
+      columns: [t.routeId, t.rolloutId, t.step, t.variant, t.releaseId, t.segment, t.unit],
+    }),
+  ],
+);
+
+/**
  * The exactly-once check of an ingest transaction: the consumer writes the
  * number of rows it aggregated and the number the insert actually stored; the
  * CHECK aborts the whole transaction when they differ (a request id was

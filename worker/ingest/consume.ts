@@ -9,8 +9,13 @@
  * An event older than the ingest window (`keys.ts` `ingestCutoff`) is
  * refused as late: its ledger key may have been pruned, so counting it could
  * count it twice. It is stored in `dead_letters` with the reason, and acked.
+ *
+ * Assignment-count messages (contracts/assignment-counts.ts) share the queue
+ * and go to their own consumer, `assignments.ts`, before any event is read.
  */
+import { isAssignmentMessage } from "../../contracts/assignment-counts";
 import { ingestCutoff, type StorageSettings } from "../../contracts/storage";
+import { consumeAssignmentCounts } from "./assignments";
 import type { OutcomeEvent } from "../../contracts/outcome";
 import { retryDelaySeconds } from "./backoff";
 import { toDeadLetter } from "./dead-letter";
@@ -34,11 +39,16 @@ export const LATE = "late: older than the ingest window (INGEST_WINDOW_HOURS); n
 
 export async function consumeOutcomes(
   db: Db,
-  messages: readonly Message<unknown>[],
+  batch: readonly Message<unknown>[],
   now: number,
   storage: StorageSettings,
   archive: ArchiveStep | null = null,
 ): Promise<void> {
+  // Assignment counts share the queue; they have their own consumer (assignments.ts).
+  const counts = batch.filter((m) => isAssignmentMessage(m.body));
+  if (counts.length > 0)
+    await consumeAssignmentCounts(db, counts, now, storage.ingestWindowHours, OUTCOMES_QUEUE);
+  const messages = counts.length > 0 ? batch.filter((m) => !isAssignmentMessage(m.body)) : batch;
   const valid: Array<{ msg: Message<unknown>; event: OutcomeEvent; row: IngestRow }> = [];
   const late: Message<unknown>[] = [];
   const rejected: Array<{ id: string; attempts: number; reason: string }> = [];
