@@ -48,11 +48,28 @@ export interface Slice {
   canary: ArmData;
 }
 
+/**
+ * Requests the edge assigned to each arm of one segment in the step, logged
+ * or not, per unit group as [group, n, n] (the shape of `GroupSums`), and
+ * how many of each arm's outcome events it sent (sampled in).
+ */
+export interface SegmentAssignments {
+  segment: string;
+  stable: GroupSums;
+  canary: GroupSums;
+  sent: { stable: number; canary: number };
+}
+
 /** Everything the analyzer sees for one route and rollout over [from, to), epoch ms. */
 export interface WindowData {
   from: number;
   to: number;
   slices: Slice[];
+  /**
+   * The step's exact assignment counts per segment (`step_assignments`),
+   * when the edge sent any; absent in replay, simulation and per-minute windows.
+   */
+  assignments?: SegmentAssignments[];
 }
 
 export function emptyArm(): ArmData {

@@ -338,6 +338,13 @@ export function decide(input: DecideInput): Decision {
 
 const fmtRate = (r: number) => `${+(r * 100).toPrecision(3)}%`;
 
+/** What the counts of an SRM test are, for its reason. */
+const COUNTED: Record<SrmSummary["tests"][number]["counts"], { on: string; counts: string }> = {
+  logged: { on: "", counts: "requests" },
+  assignments: { on: " (assignment counts)", counts: "requests assigned, every request counted" },
+  logged_vs_sent: { on: " (outcomes logged vs sent)", counts: "outcomes logged" },
+};
+
 /** The reason of each mismatching SRM test, with its counts, units and direction. */
 function srmReasons(srm: SrmSummary): string[] {
   return srm.tests
@@ -345,19 +352,26 @@ function srmReasons(srm: SrmSummary): string[] {
     .map((x) => {
       const n = x.stable + x.canary;
       const expected = Math.round(n * x.expectedShare);
+      const what = x.counts === "logged_vs_sent" ? "outcomes logged" : "requests";
+      const promise =
+        x.counts === "logged_vs_sent" ? "the edge's sent counts promise" : "the weight promises";
       const side = canaryDeficit(x)
-        ? `${expected - x.canary} fewer canary requests than the weight promises (canary outcomes may be lost)`
-        : `${x.canary - expected} more canary requests than the weight promises`;
+        ? `${expected - x.canary} fewer canary ${what} than ${promise} (canary outcomes may be lost)`
+        : `${x.canary - expected} more canary ${what} than ${promise}`;
       const phi = x.dispersion.deff;
       const units =
         phi > 1
           ? `; ≈ ${Math.round(x.canary / phi)} canary / ${Math.round(x.stable / phi)} stable effective units at overdispersion ${phi.toFixed(1)} over ${x.dispersion.groups} unit groups`
           : "";
+      const assigned = x.sent
+        ? `; of ${x.sent.canary} canary / ${x.sent.stable} stable sent by the edge`
+        : "";
       const sampled =
-        x.logging.stable < 1 || x.logging.canary < 1
+        x.counts !== "assignments" && (x.logging.stable < 1 || x.logging.canary < 1)
           ? `; logged at ${fmtRate(x.logging.canary)} of canary and ${fmtRate(x.logging.stable)} of stable requests`
           : "";
-      return `sample-ratio mismatch on ${x.slice}: canary share ${pct(x.observedShare * 100)} vs ${pct(x.expectedShare * 100)} (${x.canary} canary / ${x.stable} stable requests${units}${sampled}; ${side}; p ≤ ${x.pValue.toExponential(1)}); metrics not trusted`;
+      const c = COUNTED[x.counts];
+      return `sample-ratio mismatch on ${x.slice}${c.on}: canary share ${pct(x.observedShare * 100)} vs ${pct(x.expectedShare * 100)} (${x.canary} canary / ${x.stable} stable ${c.counts}${assigned}${units}${sampled}; ${side}; p ≤ ${x.pValue.toExponential(1)}); metrics not trusted`;
     });
 }
 

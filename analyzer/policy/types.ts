@@ -30,24 +30,37 @@ export interface DecideInput {
   rolloutSeenAt?: number;
 }
 
+/** Which counts an SRM test ran on (analyzer/policy/srm-check.ts). */
+export type SrmCounts =
+  /** The logged outcome events (sampled: `expectedShare` is of logged events). */
+  | "logged"
+  /** The edge's assignment counts, every request (`expectedShare` is the weight). */
+  | "assignments"
+  /** The logged events against the share of the events the edge sent (its counts). */
+  | "logged_vs_sent";
+
+/**
+ * One SRM test. `stable` / `canary` are request counts (logged events, or
+ * assigned requests for `assignments`); the test ran on them divided by
+ * `dispersion.deff`, the request-share overdispersion across unit groups
+ * (effective units per arm).
+ */
+export type SrmTestRecord = SrmResult & {
+  slice: string;
+  counts: SrmCounts;
+  dispersion: DesignEffect;
+  /** Each arm's logging rate (contracts/sampling.ts), read back from the logged events. */
+  logging: { stable: number; canary: number };
+  /** `logged_vs_sent`: the outcome events the edge sent, which the expected share is of. */
+  sent?: { stable: number; canary: number };
+};
+
 export interface SrmSummary {
   checked: boolean;
-  /** Per-test level after the Bonferroni split over the tested segments. */
+  /** Per-test level after the Bonferroni split over the tests. */
   alpha: number;
   mismatch: boolean;
-  /**
-   * `stable` / `canary` are request counts; the test ran on them divided by
-   * `dispersion.deff`, the request-share overdispersion across unit groups
-   * (effective units per arm).
-   */
-  tests: Array<
-    SrmResult & {
-      slice: string;
-      dispersion: DesignEffect;
-      /** Each arm's logging rate (contracts/sampling.ts); `expectedShare` is of logged events. */
-      logging: { stable: number; canary: number };
-    }
-  >;
+  tests: SrmTestRecord[];
   /** Why the check did not run, when it did not. */
   skipped?: string;
 }

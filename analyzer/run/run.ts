@@ -34,6 +34,7 @@ import {
   type AnalyzerHealth,
 } from "../store/runs";
 import { readStep } from "../store/step-reader";
+import { withAssignments } from "../store/assignment-reader";
 import type { DecisionSink } from "./mlflow";
 import type { Notifier } from "./notify";
 
@@ -140,7 +141,8 @@ async function judgeRoute(
   let window;
   try {
     const groupBinsOf = judgedQuantileSources(deps.policy, route.policy);
-    window = await readStep(deps.db, route, now, groupBinsOf ? { groupBinsOf } : {});
+    const step = await readStep(deps.db, route, now, groupBinsOf ? { groupBinsOf } : {});
+    window = await withAssignments(deps.db, route, step);
   } catch (e) {
     const reason = `cannot read rollups: ${String(e)}`;
     await countFailure(deps, health, route.id, reason);

@@ -27,7 +27,7 @@ import {
   stableSide,
 } from "../../analyzer/stats/clustered";
 import { tailExceedance } from "../../analyzer/stats/quantiles";
-import type { Slice } from "../../analyzer/window";
+import type { GroupSums, Slice, WindowData } from "../../analyzer/window";
 
 const errorRate = DEFAULT_METRICS.find((m) => m.name === "error_rate")!;
 const latencyP95 = DEFAULT_METRICS.find((m) => m.name === "latency_p95")!;
@@ -237,10 +237,16 @@ describe("SRM on assignment units", () => {
       zipf: number;
       canaryShare: number;
       lose?: number;
+      /** The edge counted the lost requests before their outcomes were lost. */
+      countLost?: boolean;
       /** Sampled logging (contracts/sampling.ts): each arm's rate, per user. */
       logging?: LoggingRates;
+      /** Attach the edge's assignment counts (every request, logged or not). */
+      assignments?: boolean;
+      /** The last requests of this fraction have no counts yet (windows not sent). */
+      uncounted?: number;
     },
-  ) {
+  ): WindowData {
     const stable = new ArmAccumulator();
     const canary = new ArmAccumulator();
     const p = new PreparedMetrics();
@@ -252,15 +258,40 @@ describe("SRM on assignment units", () => {
     const loggedOf = Array.from({ length: o.users }, (_, i) =>
       sampledIn(`srm-${i}`, rateOf(armOf[i]!)),
     );
+    const assigned = { stable: new Map<number, number>(), canary: new Map<number, number>() };
+    const sent = { stable: 0, canary: 0 };
     for (let r = 0; r < o.requests; r++) {
       const u = pickCumulative(rand, cumulative);
       const toCanary = armOf[u]!;
-      if (toCanary && o.lose && rand() < o.lose) continue;
+      const lost = toCanary && o.lose !== undefined && o.lose > 0 && rand() < o.lose;
+      if (lost && !o.countLost) continue;
+      const counted = r < o.requests * (1 - (o.uncounted ?? 0));
+      const counts = assigned[toCanary ? "canary" : "stable"];
+      if (counted) counts.set(unitOf[u]!, (counts.get(unitOf[u]!) ?? 0) + 1);
       if (!loggedOf[u]) continue;
+      if (counted) sent[toCanary ? "canary" : "stable"] += 1;
+      if (lost) continue;
       const requests = 1 / rateOf(toCanary);
       (toCanary ? canary : stable).addPrepared(p.fill({ requests }, unitOf[u]!));
     }
-    return { from: 0, to: 1, slices: [slice(stable, canary)] };
+    const groups = (m: Map<number, number>): GroupSums => [...m].map(([g, n]) => [g, n, n]);
+    const s = slice(stable, canary);
+    const segmented = { ...s, dim: "segment" as const, value: "default" };
+    return o.assignments
+      ? {
+          from: 0,
+          to: 1,
+          slices: [segmented],
+          assignments: [
+            {
+              segment: "default",
+              stable: groups(assigned.stable),
+              canary: groups(assigned.canary),
+              sent,
+            },
+          ],
+        }
+      : { from: 0, to: 1, slices: [s] };
   }
 
   it("does not flag heavy users as a broken split, where request counts alone do", () => {
@@ -325,6 +356,39 @@ describe("SRM on assignment units", () => {
     expect(split).toBe(5);
     expect(lost).toBe(5);
     expect(falseFlags).toBe(0);
+  }, 120_000);
+
+  // With the edge's assignment counts the split is tested on every request,
+  // as without sampling, and outcomes lost after the edge counted them on the
+  // logged events against the events the edge says it sent.
+  it("with sampled logging and assignment counts at weight 50, catches a 52/48 split and 5% lost at the unsampled test's users, and passes the A/A", () => {
+    const logging = loggingRates(50, { stableMultiple: 4, canaryShare: 4, minRate: 0.01 });
+    const caught = { split: 0, lostUncounted: 0, lostCounted: 0, falseFlags: 0, lagFlags: 0 };
+    for (let seed = 1; seed <= 10; seed++) {
+      const opts = { users: 200_000, requests: 400_000, zipf: 0.3, logging, assignments: true };
+      const check = (o: Partial<Parameters<typeof window>[1]>) =>
+        checkSrm(route, window(mulberry32(seed), { ...opts, canaryShare: 0.5, ...o }), 0.001);
+      if (check({ canaryShare: 0.52 }).mismatch) caught.split += 1;
+      // Lost before the edge counted them (no count, no outcome) and after (counted, never logged).
+      if (check({ lose: 0.05 }).mismatch) caught.lostUncounted += 1;
+      const lost = check({ lose: 0.05, countLost: true });
+      if (lost.mismatch) caught.lostCounted += 1;
+      expect(lost.tests.find((t) => t.mismatch)?.counts).toBe("logged_vs_sent");
+      const aa = check({});
+      if (aa.mismatch) caught.falseFlags += 1;
+      expect(aa.tests.map((t) => t.counts)).toEqual(["assignments", "logged_vs_sent"]);
+      // The promised share is the plain weight: the counts are not sampled.
+      expect(aa.tests[0]!.expectedShare).toBe(0.5);
+      // A third of the counts not arrived yet (whole windows of both arms): still no flag.
+      if (check({ uncounted: 0.3 }).mismatch) caught.lagFlags += 1;
+    }
+    expect(caught).toEqual({
+      split: 10,
+      lostUncounted: 10,
+      lostCounted: 10,
+      falseFlags: 0,
+      lagFlags: 0,
+    });
   }, 120_000);
 
   it("gives no evidence from fewer groups than MIN_GROUPS", () => {
