@@ -138,7 +138,7 @@ export function qualityPageSql(f: ExportFilter, source: QualitySource, afterRowi
     f.since !== undefined ? `minute >= ${Math.floor(f.since / 60_000)}` : null,
     f.until !== undefined ? `minute * 60000 < ${Math.floor(f.until)}` : null,
   ].filter((p): p is string => p !== null);
-  return `SELECT rowid AS row_id, request_id, ${q.evaluator} AS evaluator, minute, step, route_id, rollout_id, release_id, variant, segment, country, cohort, request_class, ${q.metric} AS metric, ${q.value} AS value FROM ${q.table} WHERE ${parts.join(" AND ")} ORDER BY rowid LIMIT ${EXPORT_PAGE}`;
+  return `SELECT rowid AS row_id, request_id, ${q.evaluator} AS evaluator, minute, step, route_id, rollout_id, release_id, variant, segment, country, cohort, request_class, unit, ${q.metric} AS metric, ${q.value} AS value FROM ${q.table} WHERE ${parts.join(" AND ")} ORDER BY rowid LIMIT ${EXPORT_PAGE}`;
 }
 
 const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -165,5 +165,6 @@ export function rowToQuality(r: Row, source: QualitySource): QualityRecord {
     requestClass: text(r.request_class),
     metric: String(r.metric),
     value: Number(r.value),
+    ...(r.unit === null || r.unit === undefined ? {} : { unit: Number(r.unit) }),
   };
 }

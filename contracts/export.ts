@@ -7,6 +7,7 @@
  * rollups the evaluation consumer and the feedback route did.
  */
 import * as z from "zod";
+import { UNIT_GROUPS } from "./assignment";
 import { MetricNameSchema, VariantSchema } from "./outcome";
 
 const Fact = z.string().max(256).nullable();
@@ -33,5 +34,14 @@ export const QualityRecordSchema = z.strictObject({
   requestClass: Fact,
   metric: MetricNameSchema,
   value: z.number().finite(),
+  /**
+   * The request's assignment-unit group (as on its outcome); absent in
+   * exports from before the field: the replay then takes the request id's.
+   */
+  unit: z
+    .int()
+    .min(0)
+    .max(UNIT_GROUPS - 1)
+    .optional(),
 });
 export type QualityRecord = z.infer<typeof QualityRecordSchema>;

@@ -34,8 +34,8 @@ export type RollupEvent = Pick<
 
 /**
  * The unit group an event counts in, as the ingest decides it
- * (worker/ingest/rows.ts): its `unit`, else the group of its request id, else
- * none (a quality record: its metric then keeps no groups).
+ * (worker/ingest/rows.ts, worker/eval/rows.ts): its `unit`, else the group of
+ * its request id, else none (its metric then keeps no groups).
  */
 export function eventUnit(e: RollupEvent): number | null {
   return e.unit ?? (e.requestId !== undefined ? unitGroup(e.requestId) : null);
@@ -45,7 +45,7 @@ export { MINUTE_MS };
 
 /**
  * A quality record of an export (an evaluation score or a feedback) as the
- * rollup event it adds: its request's minute and slice facts, one metric.
+ * rollup event it adds: its request's minute, slice facts and unit group, one metric.
  * The evaluation consumer and the feedback route add the same sums to the
  * same rows (worker/eval/rollup.ts); quality metrics keep no sketch.
  *
@@ -61,6 +61,8 @@ export function qualityEvent(r: QualityRecord): RollupEvent {
     cohort: r.cohort,
     requestClass: r.requestClass,
     metrics: { [r.metric]: r.value },
+    // A row stored before the unit column has none; D1 keeps no groups for it either.
+    ...(r.unit === undefined ? {} : { unit: r.unit }),
   };
 }
 

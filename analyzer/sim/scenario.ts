@@ -28,8 +28,8 @@ export interface CountryModel {
 /**
  * Sampled moderation, as the edge's evaluation pipeline runs it
  * (`route.evaluation.sampleRate`, worker/eval/sample.ts): a share of each
- * arm's answered requests is scored toxic or not. Scores carry no unit, as
- * in production (docs/statistics.md › Limitations).
+ * arm's answered requests is scored toxic or not, in the request's unit
+ * group as evaluation rows are.
  */
 export interface QualityModel {
   /** Probability that an answer is toxic, per arm. */

@@ -130,7 +130,7 @@ export function simulate(sc: Scenario, seed: number, options: SimOptions = {}): 
       const unit = Math.floor(rand() * UNIT_GROUPS);
       if (canary) canaryRequests += 1;
       if (quality && !failed)
-        evaluate(quality, canary, 1, rand, canary ? target.canary : target.stable, scratch);
+        evaluate(quality, canary, 1, unit, rand, canary ? target.canary : target.stable, scratch);
       const rate = canary ? target.rates.canary : target.rates.stable;
       // Its own unit too for sampling: a fresh draw per request.
       if (rate < 1 && rand() >= rate) continue;
@@ -207,19 +207,21 @@ const CLEAN = { [QUALITY_METRICS.toxicity]: 0 };
 /**
  * Sampled moderation of one answered request: when the arm's sample rate
  * draws it, a toxicity score (1 at the arm's probability × the user's
- * multiplier) added to `into` without a unit, as the evaluation rows add it.
+ * multiplier) added to `into` in the request's unit group, as the evaluation
+ * rows add it.
  */
 function evaluate(
   q: QualityModel,
   canary: boolean,
   multiplier: number,
+  unit: number,
   rand: Random,
   into: ArmAccumulator,
   scratch: PreparedMetrics,
 ): void {
   if (rand() >= (canary ? q.sampleRate.canary : q.sampleRate.stable)) return;
   const p = Math.min(1, (canary ? q.toxicity.canary : q.toxicity.stable) * multiplier);
-  into.addPrepared(scratch.fill(rand() < p ? TOXIC : CLEAN, null));
+  into.addPrepared(scratch.fill(rand() < p ? TOXIC : CLEAN, unit));
 }
 
 /**
@@ -323,7 +325,15 @@ function simulateWorld(
       if (quality && !failed) {
         const cell = cellFor(plan.segment, req.country, req.stream ? "stream" : "chat");
         const mult = user < 0 ? 1 : toxicityOf![user]!;
-        evaluate(quality, canary, mult, rand, canary ? cell.canary : cell.stable, scratch);
+        evaluate(
+          quality,
+          canary,
+          mult,
+          req.unit,
+          rand,
+          canary ? cell.canary : cell.stable,
+          scratch,
+        );
       }
       if (canary && loss > 0 && rand() < loss) continue;
       // Logged or not per user, as the edge decides (an anonymous request is its own unit).

@@ -300,6 +300,12 @@ const qualityKey = {
   country: text("country"),
   cohort: text("cohort"),
   requestClass: text("request_class"),
+  /**
+   * The request's assignment-unit group (contracts/assignment.ts), so that
+   * scores and feedback take their variance between unit groups as outcomes
+   * do; null in rows stored before the column (their step rows keep no groups).
+   */
+  unit: integer("unit"),
 };
 
 /**

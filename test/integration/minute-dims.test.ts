@@ -167,6 +167,7 @@ describe("per-minute rollup dimensions", () => {
         releaseId: "canary-v2",
         variant: "canary",
         segment: null,
+        unit: null,
         country: "DE",
         cohort: null,
         requestClass: null,

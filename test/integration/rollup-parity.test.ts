@@ -16,6 +16,7 @@ import { decide } from "../../analyzer/policy/decide";
 import { readStep } from "../../analyzer/store/step-reader";
 import { judgedQuantileSources } from "../../analyzer/policy/policy";
 import { qualityEvent } from "../../analyzer";
+import { unitGroup } from "../../contracts/assignment";
 import { RoutingConfigSchema } from "../../contracts/config";
 import { rollupMinute } from "../../contracts/minute";
 import type { OutcomeEvent } from "../../contracts/outcome";
@@ -166,6 +167,8 @@ function qualityKey(e: OutcomeEvent) {
     country: e.country,
     cohort: e.cohort,
     requestClass: e.requestClass,
+    // As the row builders stamp it (worker/eval/rows.ts, worker/feedback/route.ts).
+    unit: e.unit ?? unitGroup(e.requestId),
   };
 }
 
@@ -245,6 +248,13 @@ describe("ingest and export → replay with quality scores", () => {
     const all = r.stored.slices.find((s) => s.dim === "all")!;
     expect(all.canary.metrics[QUALITY_METRICS.toxicity]?.n).toBeGreaterThan(0);
     expect(all.stable.metrics[QUALITY_METRICS.feedbackPositive]?.n).toBeGreaterThan(0);
+    // Scores and feedback count in their requests' unit groups, on both paths.
+    const toxicGroups = all.canary.groups?.[QUALITY_METRICS.toxicity] ?? [];
+    expect(toxicGroups.length).toBeGreaterThan(8);
+    expect(toxicGroups.reduce((a, g) => a + g[1], 0)).toBe(
+      all.canary.metrics[QUALITY_METRICS.toxicity]?.n,
+    );
+    expect(all.stable.groups?.[QUALITY_METRICS.feedbackPositive]?.length).toBeGreaterThan(8);
     expect(canonical(r.stored)).toEqual(canonical(r.replayed));
     expect(rounded(r.cron.verdicts)).toEqual(rounded(r.offline.verdicts));
     expect(r.cron.action).toBe(r.offline.action);

@@ -122,38 +122,48 @@ describe("realistic world", () => {
 
 describe("sampled moderation in the simulator", () => {
   // As the edge's defaults sample: 10% of canary answers, 1% of stable ones;
-  // users' toxicity propensities spread like their error propensities.
+  // users' toxicity propensities spread like their error propensities, and
+  // scores count in their requests' unit groups.
   const moderation = (canary: number) => ({
     toxicity: { stable: 0.01, canary },
     sampleRate: { stable: 0.01, canary: 0.1 },
     userSigma: 0.8,
   });
-  const run = (canaryToxicity: number, seed: number) =>
+  const run = (canaryToxicity: number, seed: number, realistic = true) =>
     simulate(
       scenario(
         "toxicity",
         {},
         {
           requestsPerMinute: 2000,
-          world: REALISTIC_WORLD,
+          ...(realistic ? { world: REALISTIC_WORLD } : {}),
           quality: moderation(canaryToxicity),
           stopAfterCanaryRequests: 4000,
         },
       ),
       seed,
       { start: START },
-    );
+    ).first("rollback");
+  const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
 
-  it("rolls back a canary with 8% toxic answers against 1% within 4,000 canary requests, on toxicity", () => {
-    const seeds = [1, 2, 3, 4];
-    const caught = seeds.map((s) => run(0.08, s).first("rollback"));
+  it("rolls back 8% toxic answers against 1% on toxicity, never the same canary at 1%", () => {
+    // Measured on 40 seeds: 47.5% within 4,000 canary requests in the realistic
+    // world (docs/statistics.md › "Sampled moderation"); a canary whose
+    // scores were lost or ignored would be rolled back in none.
+    const caught = seeds.map((s) => run(0.08, s)).filter((r) => r !== undefined);
+    expect(caught.length).toBeGreaterThanOrEqual(4);
     for (const r of caught) {
+      expect(r.canaryRequests).toBeLessThanOrEqual(4000);
+      expect(r.reasons.join(" ")).toMatch(/toxicity_rate/);
+    }
+    for (const s of seeds) expect(run(0.01, s)).toBeUndefined();
+  }, 120_000);
+
+  it("with independent requests, catches it in every seed", () => {
+    for (const s of seeds.slice(0, 4)) {
+      const r = run(0.08, s, false);
       expect(r?.canaryRequests).toBeLessThanOrEqual(4000);
       expect(r?.reasons.join(" ")).toMatch(/toxicity_rate/);
     }
-  }, 60_000);
-
-  it("does not roll back the same canary at 1% within the same budget", () => {
-    for (const s of [1, 2, 3, 4]) expect(run(0.01, s).first("rollback")).toBeUndefined();
   }, 60_000);
 });

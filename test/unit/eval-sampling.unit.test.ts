@@ -6,6 +6,8 @@ import { sampleJob, shouldSample } from "../../worker/eval/sample";
 import { evalTexts, splitRequest } from "../../worker/eval/texts";
 import { shadowBody, shouldShadow } from "../../worker/shadow/select";
 import { makeOutcome } from "../fixtures/outcome";
+import { unitGroup } from "../../contracts/assignment";
+import { feedbackRow } from "../../worker/feedback/route";
 
 function route(evaluation: Record<string, unknown> | undefined, extra: Partial<Route> = {}): Route {
   return RouteSchema.parse({
@@ -233,5 +235,42 @@ describe("evaluation rows", () => {
     const missing = pairEvaluationRows(pair, { ok: false, reason: "unparseable", detail: "" });
     expect(missing.some((r) => r.metric === "pairwise_win")).toBe(false);
     expect(sampleRow(pair, 5)).toMatchObject({ kind: "pair", answer: "s", canaryAnswer: "c" });
+  });
+});
+
+describe("unit groups of quality rows", () => {
+  const r = route({ evaluators: ["mod"], sampleRate: { stable: 1, canary: 1 } });
+  const texts = { prompt: "p", context: null, answer: "a" };
+
+  it("a job carries its outcome's unit group, and its rows count in it", () => {
+    const job = sampleJob(r, makeOutcome({ variant: "canary", unit: 17 }), texts);
+    expect(job.unit).toBe(17);
+    const rows = sampleEvaluationRows(job, "mod", { ok: true, metrics: { toxicity: 1 } });
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row.unit).toBe(17);
+    expect(sampleRow(job, 0).unit).toBe(17);
+  });
+
+  it("a job from an edge without units counts as its own unit, as an outcome does", () => {
+    const { unit: _drop, ...old } = sampleJob(r, makeOutcome({ requestId: "req-old" }), texts);
+    const rows = sampleEvaluationRows(old, "mod", { ok: true, metrics: { toxicity: 0 } });
+    for (const row of rows) expect(row.unit).toBe(unitGroup("req-old"));
+  });
+
+  it("feedback counts in the token's unit group, or its request's without one", () => {
+    const claims = {
+      r: "req-f",
+      route: "chat",
+      rel: "canary-v2",
+      var: "canary" as const,
+      ro: "canary-v2",
+      seg: null,
+      c: "DE",
+      co: null,
+      cl: null,
+      iat: 100,
+    };
+    expect(feedbackRow({ ...claims, u: 5 }, 1).unit).toBe(5);
+    expect(feedbackRow(claims, 1).unit).toBe(unitGroup("req-f"));
   });
 });

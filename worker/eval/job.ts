@@ -5,6 +5,7 @@
  * parses every message with these schemas at the boundary.
  */
 import * as z from "zod";
+import { UNIT_GROUPS } from "../../contracts/assignment";
 import { VariantSchema } from "../../contracts/outcome";
 
 /** Characters kept per text (prompt, context, each answer). */
@@ -27,6 +28,12 @@ const JobBase = {
   country: z.string().max(8).nullable(),
   cohort: Dim,
   requestClass: Dim,
+  /** The request's assignment-unit group (its outcome's `unit`); absent in older jobs. */
+  unit: z
+    .int()
+    .min(0)
+    .max(UNIT_GROUPS - 1)
+    .optional(),
   prompt: Text,
   context: Text.nullable(),
 };

@@ -14,6 +14,7 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { getTableConfig, type SQLiteColumn, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { rollupMetrics, stepRollups } from "../../contracts/db/schema";
 import { ROLLUP_DIMS, type RollupDim } from "../../contracts/dims";
+import { mergeGroups } from "../ingest/store";
 
 export type Db = DrizzleD1Database;
 
@@ -57,12 +58,17 @@ export function addQualityRollups(
       d.field === null
         ? sql`${d.fallback}`
         : sql`coalesce(${sql.identifier(DIM_COLUMNS[d.field])}, ${d.fallback})`;
-    return sql`SELECT minute, step, route_id, rollout_id, release_id, variant,
+    return sql`SELECT minute, step, route_id, rollout_id, release_id, variant, unit,
       ${src.metric} AS metric, ${src.value} AS value, ${d.dim} AS dim, ${value} AS dim_value
       FROM batch`;
   });
   const obs = sql`WITH batch AS (SELECT * FROM ${src.table} WHERE ${src.batchColumn} = ${src.batchId}),
         obs AS (${sql.join(perDim, sql` UNION ALL `)})`;
+  // Per step, the sums per unit group first: the variance between groups
+  // (analyzer/stats/clustered.ts) needs them, as it does for outcomes.
+  const stepKey = sql`step, route_id, rollout_id, release_id, variant, metric, dim, dim_value`;
+  const perUnit = sql`${obs}, units AS (SELECT ${stepKey}, unit, count(*) AS n, total(value) AS s,
+        total(value * value) AS ss FROM obs WHERE step > 0 AND rollout_id != '' GROUP BY ${stepKey}, unit)`;
   const sums = {
     n: sql`count(*)`,
     sum: sql`total(value)`,
@@ -92,17 +98,20 @@ export function addQualityRollups(
     upsert(
       db,
       stepRollups,
-      obs,
-      // Scores and feedback carry no unit: their rows keep no group sums (independent samples).
+      perUnit,
       {
         ...key,
         step: sql`step`,
-        ...sums,
+        n: sql`sum(n)`,
+        sum: sql`total(s)`,
+        sumSq: sql`total(ss)`,
         bins: sql`NULL`,
-        groups: sql`NULL`,
+        // All or nothing, as for outcomes: rows stored before the unit column have none.
+        groups: sql`CASE WHEN count(unit) = count(*) THEN json_group_object(unit, json_array(n, s)) END`,
         groupBins: sql`NULL`,
       },
-      sql`step > 0 AND rollout_id != ''`,
+      sql`true`,
+      { from: "units", groups: mergeGroups() },
     ),
   ] as const;
 }
@@ -113,6 +122,7 @@ function upsert(
   obs: SQL,
   exprs: Record<string, SQL>,
   where: SQL,
+  options: { from?: string; groups?: SQL } = {},
 ) {
   // insert().select() needs the select list in the table's column order.
   const columns = Object.keys(getTableColumns(t));
@@ -128,13 +138,16 @@ function upsert(
   const excluded = (name: string) => sql.raw(`excluded."${name}"`);
   return db
     .insert(t)
-    .select(sql`${obs} SELECT ${select} FROM obs WHERE ${where} GROUP BY ${group}`)
+    .select(
+      sql`${obs} SELECT ${select} FROM ${sql.raw(options.from ?? "obs")} WHERE ${where} GROUP BY ${group}`,
+    )
     .onConflictDoUpdate({
       target: keys,
       set: {
         n: sql`${t.n} + ${excluded(t.n.name)}`,
         sum: sql`${t.sum} + ${excluded(t.sum.name)}`,
         sumSq: sql`${t.sumSq} + ${excluded(t.sumSq.name)}`,
+        ...(options.groups ? { groups: options.groups } : {}),
       },
     });
 }

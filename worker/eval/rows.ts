@@ -17,6 +17,7 @@ import type { Scores } from "./evaluators/result";
 import type { EvalJob, PairJob, SampleJob } from "./job";
 import type { PairOutcome } from "./run";
 import { rollupMinute } from "../../contracts/minute";
+import { unitGroup } from "../../contracts/assignment";
 
 export type EvaluationRow = Omit<typeof evaluations.$inferSelect, "evalBatch" | "createdAt">;
 export type SampleRow = typeof evalSamples.$inferSelect;
@@ -44,6 +45,8 @@ function keyOf(job: EvalJob, arm: { releaseId: string; variant: "stable" | "cana
     country: job.country,
     cohort: job.cohort,
     requestClass: job.requestClass,
+    // A job from an older edge counts as its own unit, as an outcome does.
+    unit: job.unit ?? unitGroup(job.requestId),
   };
 }
 

@@ -39,6 +39,7 @@ export function sampleJob(route: Route, event: OutcomeEvent, texts: EvalTexts): 
     country: event.country,
     cohort: event.cohort,
     requestClass: event.requestClass,
+    ...(event.unit === undefined ? {} : { unit: event.unit }),
     evaluators: route.evaluation?.evaluators ?? [],
     prompt: texts.prompt,
     context: texts.context,

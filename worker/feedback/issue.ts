@@ -3,6 +3,7 @@
  * a `FEEDBACK_SIGNING_KEY`. Claims name the release and variant that actually
  * answered (stable after a failover), so feedback judges the answer the user saw.
  */
+import { unitGroup } from "../../contracts/assignment";
 import { rolloutStep, type Release } from "../../contracts/config";
 import type { RequestFacts } from "../routing/facts";
 import type { RoutePlan } from "../routing/plan";
@@ -29,6 +30,7 @@ export async function issueFeedbackToken(
       cl: facts.requestClass,
       iat: Math.floor(input.now / 1000),
       st: rolloutStep(plan.route),
+      u: unitGroup(facts.userKey ?? input.requestId),
     },
     key,
   );

@@ -5,6 +5,7 @@
  * request gets 409. Counted as `feedback_positive` under the release and
  * variant that answered.
  */
+import { unitGroup } from "../../contracts/assignment";
 import type { Context } from "hono";
 import * as z from "zod";
 import { describeIssues } from "../../contracts/config";
@@ -103,6 +104,7 @@ export function feedbackRow(claims: FeedbackClaims, score: number) {
     country: claims.c,
     cohort: claims.co,
     requestClass: claims.cl,
+    unit: claims.u ?? unitGroup(claims.r),
     score,
   };
 }

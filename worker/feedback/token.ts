@@ -9,6 +9,7 @@
  * changeable. Verification uses `crypto.subtle.verify`, which compares in
  * constant time.
  */
+import { UNIT_GROUPS } from "../../contracts/assignment";
 import * as z from "zod";
 import { b64url, fromB64url } from "../base64url";
 
@@ -37,6 +38,12 @@ export const FeedbackClaimsSchema = z.strictObject({
   iat: z.int().min(0),
   /** The rollout step key of the request (see `rolloutStep`); absent in older tokens. */
   st: z.int().min(0).optional(),
+  /** The request's assignment-unit group; absent in older tokens (the request id's is taken). */
+  u: z
+    .int()
+    .min(0)
+    .max(UNIT_GROUPS - 1)
+    .optional(),
 });
 export type FeedbackClaims = z.infer<typeof FeedbackClaimsSchema>;
 

@@ -268,7 +268,7 @@ function mergeBins(column: string, options: { incomplete?: "keep" | "null" } = {
  * of a row lacked a unit its groups are incomplete, and the analyzer then
  * falls back to the independent-request variance.
  */
-function mergeGroups(): SQL {
+export function mergeGroups(): SQL {
   const cur = sql.raw(`"${stepRollups.groups.name}"`);
   const inc = excluded(stepRollups.groups.name);
   // Element k of the increment's group plus element k of the stored one.

@@ -81,6 +81,7 @@ export async function runShadow(run: ShadowRun): Promise<ShadowOutcome> {
     country: e.country,
     cohort: e.cohort,
     requestClass: e.requestClass,
+    ...(e.unit === undefined ? {} : { unit: e.unit }),
     stableReleaseId: e.releaseId,
     canaryReleaseId: canary.id,
     judge: run.judge,
