@@ -31,8 +31,10 @@ const TIMED_UNIT = [
 const TIMED_WORKERS = [
   "test/integration/admin.test.ts",
   "test/integration/analyzer.test.ts",
+  "test/integration/minute-dims.test.ts",
   "test/integration/mlflow.test.ts",
   "test/integration/quality-rollback.test.ts",
+  "test/integration/step-compaction.test.ts",
   "test/resilience/pipeline-analyzer.test.ts",
   "test/resilience/pipeline-races.test.ts",
 ];

@@ -1,7 +1,8 @@
 /**
  * Cron entry of the analyzer (every minute by default; `[triggers]` in
  * wrangler.toml). Thin: builds the dependencies and runs `runAnalyzer`, then
- * deletes expired evaluation samples (`retention.ts`).
+ * deletes expired evaluation samples and bounds storage (`retention.ts`),
+ * after the analyzer so that a step it has just left counts as left.
  * `ANALYZER_POLICY` (JSON) sets global policy defaults; routes override them.
  */
 import { drizzle } from "drizzle-orm/d1";
@@ -62,8 +63,14 @@ export async function handleScheduled(
       storage.settings,
       controller.scheduledTime,
       full,
+      env.CONFIG,
     );
-    if (purged.keys > 0 || (purged.rows ?? 0) > 0 || (purged.minuteRows ?? 0) > 0)
+    if (
+      purged.keys > 0 ||
+      (purged.rows ?? 0) > 0 ||
+      (purged.minuteRows ?? 0) > 0 ||
+      (purged.compactedRows ?? 0) > 0
+    )
       console.log(JSON.stringify({ msg: "storage retention", ...purged }));
   } catch (e) {
     console.error(JSON.stringify({ msg: "storage retention failed", error: String(e) }));

@@ -1,9 +1,11 @@
 /**
  * What D1 keeps of what the consumer writes, from the Worker's vars
  * (wrangler.toml): the ingest window of the idempotency ledger, the raw
- * `outcomes` rows, the per-minute rollups and the dimensions they keep.
- * Pure. docs/capacity.md sizes them against D1's limits.
+ * `outcomes` rows, the per-minute rollups and the dimensions they keep, and
+ * how long a finished step keeps its unit-group detail. Pure.
+ * docs/capacity.md sizes them against D1's limits.
  */
+import { rolloutStep, type Route } from "./config";
 import { ROLLUP_DIMS, type RollupDim } from "./dims";
 
 export const HOUR_MS = 3_600_000;
@@ -29,6 +31,13 @@ export interface StorageSettings {
    * the dashboard's series (both `all` only) and the admin API's window view.
    */
   minuteRollupDims: readonly RollupDim[];
+  /**
+   * Hours after its start a step that is no longer judged keeps the bulky
+   * per-unit-group columns of its `step_rollups` rows (`groups`,
+   * `group_bins`); the cron then compacts them to null. Counts, sums and
+   * sketches are kept for good. The step a route is in keeps them however old.
+   */
+  stepDetailHours: number;
 }
 
 const EVERY_DIM: readonly RollupDim[] = ROLLUP_DIMS.map((d) => d.dim);
@@ -38,10 +47,12 @@ export const DEFAULT_STORAGE: StorageSettings = {
   rawRowsHours: 24,
   minuteRollupsDays: 2,
   minuteRollupDims: EVERY_DIM,
+  stepDetailHours: 24,
 };
 
 const MAX_HOURS = 14 * 24;
 const MAX_DAYS = 3660;
+const MAX_DETAIL_HOURS = MAX_DAYS * 24;
 
 function inRange(raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw.trim() === "") return fallback;
@@ -71,13 +82,15 @@ function dimList(raw: string | undefined): { dims: readonly RollupDim[]; unknown
  * with the variable's name and what it allows, and its default is used.
  *
  * @example storageSettings({ INGEST_WINDOW_HOURS: "24", OUTCOME_ROWS_HOURS: "0", MINUTE_ROLLUP_DIMS: "all" })
- * // { ok: true, settings: { ingestWindowHours: 24, rawRowsHours: 0, minuteRollupsDays: 2, minuteRollupDims: ["all"] } }
+ * // { ok: true, settings: { ingestWindowHours: 24, rawRowsHours: 0, minuteRollupsDays: 2,
+ * //   minuteRollupDims: ["all"], stepDetailHours: 24 } }
  */
 export function storageSettings(vars: {
   INGEST_WINDOW_HOURS?: string;
   OUTCOME_ROWS_HOURS?: string;
   MINUTE_ROLLUPS_DAYS?: string;
   MINUTE_ROLLUP_DIMS?: string;
+  STEP_DETAIL_HOURS?: string;
 }):
   | { ok: true; settings: StorageSettings }
   | { ok: false; error: string; settings: StorageSettings } {
@@ -96,6 +109,12 @@ export function storageSettings(vars: {
       0.05,
       MAX_DAYS,
     ),
+    stepDetailHours: inRange(
+      vars.STEP_DETAIL_HOURS,
+      DEFAULT_STORAGE.stepDetailHours,
+      0,
+      MAX_DETAIL_HOURS,
+    ),
   };
   const minuteDims = dimList(vars.MINUTE_ROLLUP_DIMS);
   const errors = [
@@ -105,6 +124,9 @@ export function storageSettings(vars: {
     Number.isNaN(parsed.rawRowsHours) ? `OUTCOME_ROWS_HOURS must be 0..${MAX_HOURS} hours` : null,
     Number.isNaN(parsed.minuteRollupsDays)
       ? `MINUTE_ROLLUPS_DAYS must be 0.05..${MAX_DAYS} days`
+      : null,
+    Number.isNaN(parsed.stepDetailHours)
+      ? `STEP_DETAIL_HOURS must be 0..${MAX_DETAIL_HOURS} hours`
       : null,
     minuteDims.unknown.length > 0
       ? `MINUTE_ROLLUP_DIMS must be a comma-separated list of ${EVERY_DIM.join(", ")} (${minuteDims.unknown.map((n) => JSON.stringify(n)).join(", ")} is not a dimension)`
@@ -122,6 +144,9 @@ export function storageSettings(vars: {
       : parsed.minuteRollupsDays,
     minuteRollupDims:
       minuteDims.unknown.length > 0 ? DEFAULT_STORAGE.minuteRollupDims : minuteDims.dims,
+    stepDetailHours: Number.isNaN(parsed.stepDetailHours)
+      ? DEFAULT_STORAGE.stepDetailHours
+      : parsed.stepDetailHours,
   };
   return errors.length === 0
     ? { ok: true, settings }
@@ -148,4 +173,47 @@ export function ingestCutoff(now: number, windowHours: number): number {
  */
 export function ledgerKeepFromHour(now: number, windowHours: number): number {
   return Math.floor(ingestCutoff(now, windowHours) / HOUR_MS) - 1;
+}
+
+/** One step's rows in `step_rollups`: route, rollout (its canary release id) and step start. */
+export interface StepKey {
+  routeId: string;
+  rolloutId: string;
+  /** The step's start, epoch ms (`rolloutStep`). */
+  step: number;
+}
+
+/** The steps whose unit-group detail the cron may drop: started before `before`, not in `keep`. */
+export interface StepDetailPlan {
+  before: number;
+  keep: StepKey[];
+}
+
+/**
+ * What the cron may compact at `now`: every step that started more than
+ * `detailHours` ago, except the step each route is in under any of `configs`
+ * (the newest config version, which the analyzer judges by, and the KV
+ * document the edge routes by, which a direct edit may have moved on). Such a
+ * step is the one the analyzer reads (`rolloutStep` of a route with a
+ * canary), however old; every other step, an earlier one of the rollout or
+ * one of a rollout the route has left, is no longer judged.
+ *
+ * @example
+ * stepDetailPlan([config.routes], Date.UTC(2026, 0, 3), 24);
+ * // { before: Date.UTC(2026, 0, 2), keep: [{ routeId: "chat", rolloutId: "canary-v2", step: … }] }
+ */
+export function stepDetailPlan(
+  configs: ReadonlyArray<ReadonlyArray<Pick<Route, "id" | "canary" | "rollout">>>,
+  now: number,
+  detailHours: number,
+): StepDetailPlan {
+  const keep = new Map<string, StepKey>();
+  for (const routes of configs)
+    for (const route of routes) {
+      const step = rolloutStep(route);
+      if (!route.canary || step === 0) continue;
+      const key = { routeId: route.id, rolloutId: route.canary.id, step };
+      keep.set(JSON.stringify([key.routeId, key.rolloutId, key.step]), key);
+    }
+  return { before: now - detailHours * HOUR_MS, keep: [...keep.values()] };
 }

@@ -15,7 +15,10 @@
  *   explains why. Raised from 376 / 120 KiB to 392 / 126 KiB with the R2
  *   outcome archive (worker/archive/, GET /admin/archive/outcomes), which
  *   took the bundle from 372.4 KiB (118.8 KiB gzip) to 377.3 KiB (120.7 KiB
- *   gzip): about 4% headroom again.
+ *   gzip): about 4% headroom again. Raised to 408 / 131 KiB with the
+ *   compaction of finished steps (analyzer/retention.ts, STEP_DETAIL_HOURS),
+ *   which took it from 390.7 KiB (125.3 KiB gzip) to 392.5 KiB (125.9 KiB
+ *   gzip), past the old budget: about 4% headroom again.
  * - the source map is there: a minified bundle has no path comments, so the
  *   map's `sources` are the only way to see which modules went in.
  *
@@ -26,7 +29,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { isEntryPoint } from "../sim/entry.mjs";
 
-export const BUDGET = Object.freeze({ bytes: 392 * 1024, gzipBytes: 126 * 1024 });
+export const BUDGET = Object.freeze({ bytes: 408 * 1024, gzipBytes: 131 * 1024 });
 
 const LOCALE = /zod\/(?:v4\/)?locales\/([A-Za-z-]+)\.(?:c?js|ts)\b/g;
 

@@ -13,7 +13,9 @@
  * Run once per profile, each into a database of its own: `wide` writes raw
  * rows and per-minute rollups of every dimension (the defaults), `production`
  * what docs/capacity.md sets at 10,000 requests a second (no raw rows in D1,
- * per-minute rollups of `all` only: MINUTE_ROLLUP_DIMS = "all").
+ * per-minute rollups of `all` only: MINUTE_ROLLUP_DIMS = "all"). After the
+ * feed, the step is compacted as the cron compacts a finished one
+ * (`compactStepDetail`: unit-group columns to null) and measured again.
  *
  * D1 refuses dbstat and most pragmas, so the per-table bytes are read from
  * Miniflare's persisted SQLite file with Python's sqlite3 (dbstat), which
@@ -21,9 +23,12 @@
  */
 
 /**
- * Bytes per table and index of the SQLite files under `dir`, or null.
+ * Bytes per table and index of the SQLite files under `dir` (whole pages, what
+ * the file holds), the bytes of row data in them (`payload`: less than the
+ * pages by the space free inside pages) and the bytes of free pages (pages a
+ * delete or a shrinking update released, which later writes reuse), or null.
  * @param {string} dir
- * @returns {Record<string, number> | null}
+ * @returns {{ tables: Record<string, number>, payload: Record<string, number>, free: number } | null}
  */
 function fileTableBytes(dir) {
   /** @type {string[]} */
@@ -38,11 +43,15 @@ function fileTableBytes(dir) {
   const script = [
     "import sqlite3, sys, json",
     "out = {}",
+    "payload = {}",
+    "free = 0",
     "for f in sys.argv[1:]:",
     "    c = sqlite3.connect(f)",
-    "    for name, b in c.execute('SELECT name, SUM(pgsize) FROM dbstat GROUP BY name'):",
+    "    for name, b, p in c.execute('SELECT name, SUM(pgsize), SUM(payload) FROM dbstat GROUP BY name'):",
     "        out[name] = out.get(name, 0) + b",
-    "print(json.dumps(out))",
+    "        payload[name] = payload.get(name, 0) + p",
+    "    free += c.execute('PRAGMA freelist_count').fetchone()[0] * c.execute('PRAGMA page_size').fetchone()[0]",
+    "print(json.dumps({'tables': out, 'payload': payload, 'free': free}))",
   ].join("\n");
   try {
     return JSON.parse(execFileSync("python3", ["-c", script, ...files], { encoding: "utf8" }));
@@ -100,9 +109,17 @@ export async function capacity(o) {
     if ((seq / PER_REQUEST) % 50 === 0)
       o.log(`    ${events} events (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  const fileTables = fileTableBytes(o.stateDir) ?? {};
+  const ingestSeconds = (performance.now() - t0) / 1000;
+  const measured = fileTableBytes(o.stateDir);
+  const fileTables = measured?.tables ?? {};
   /** @type {Record<string, number>} */
   const counts = await postJson(`${o.url}/rows?db=CAPACITY`);
+  // The one step of the feed (it started at `start`), compacted as a finished step.
+  /** @type {{ rows: number, runs: number, statements: number, rowsWritten: number }} */
+  const compaction = await postJson(`${o.url}/compact?db=CAPACITY&before=${start + 1}`);
+  const compacted = fileTableBytes(o.stateDir);
+  const stepBytes = (/** @type {Record<string, number>} */ t) =>
+    (t.step_rollups ?? 0) + (t.sqlite_autoindex_step_rollups_1 ?? 0);
   // The archive's bytes: the same events, one gzip NDJSON object per batch.
   let r2Bytes = 0;
   let r2Objects = 0;
@@ -142,6 +159,7 @@ export async function capacity(o) {
     simulatedMinutes: o.minutes,
     eventsPerMinute: o.perMinute,
     events,
+    ingestSeconds,
     seconds: (performance.now() - t0) / 1000,
     d1: {
       bytes: Object.values(fileTables).reduce((a, b) => a + b, 0),
@@ -159,6 +177,19 @@ export async function capacity(o) {
         Object.entries(changesByTable).map(([t, c]) => [t, c / events]),
       ),
       statementsPerBatch: statements / (events / 100),
+    },
+    // `step_rollups` of the one route and step, with its primary-key index.
+    stepCompaction: {
+      bytesBefore: stepBytes(fileTables),
+      bytesAfter: compacted ? stepBytes(compacted.tables) : null,
+      payloadBytesBefore: measured ? stepBytes(measured.payload) : null,
+      payloadBytesAfter: compacted ? stepBytes(compacted.payload) : null,
+      freeBytesBefore: measured?.free ?? null,
+      freeBytesAfter: compacted?.free ?? null,
+      rowsCompacted: compaction.rows,
+      cronRuns: compaction.runs,
+      statements: compaction.statements,
+      rowsWritten: compaction.rowsWritten,
     },
     r2: {
       bytesPerEvent: r2Bytes / (sample * 100),

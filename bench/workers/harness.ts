@@ -11,6 +11,7 @@
  *   10^6 events per route affordable.
  * `/compare` checks that both give identical rollups on the same events (so
  * merging sketches across many small batches equals merging them at once).
+ * `/capacity` and `/compact` serve the capacity bench (bench/suites/capacity.mjs).
  */
 import { drizzle } from "drizzle-orm/d1";
 import type { Route } from "../../contracts/config";
@@ -18,6 +19,7 @@ import type { RollupDim } from "../../contracts/dims";
 import { decide } from "../../analyzer/policy/decide";
 import { readStep } from "../../analyzer/store/step-reader";
 import { judgedQuantileSources } from "../../analyzer/policy/policy";
+import { compactStepDetail } from "../../analyzer/retention";
 import { rollupIncrements } from "../../worker/ingest/aggregate";
 import { toIngestRow } from "../../worker/ingest/rows";
 import { OUTCOMES_QUEUE } from "../../worker/ingest/consume";
@@ -177,28 +179,31 @@ function writtenTable(sql: string): string {
   return /^\s*(?:insert\s+into|update|delete\s+from)\s+"?(\w+)"?/i.exec(sql)?.[1] ?? "other";
 }
 
+/** What the statements of D1 batches wrote: rows written (as billed) and rows changed, per table. */
+interface WriteCounts {
+  statements: number;
+  rowsWritten: number;
+  byTable: Record<string, number>;
+  changesByTable: Record<string, number>;
+}
+
 /**
- * The capacity bench's feed (bench/suites/capacity.mjs): `batches` queue
- * batches of 100 events through the real write path, `perMinute` events per
- * simulated minute from `start`, the wide dimension mix, raw rows when
- * `rawRows=1`, per-minute rollups under `minuteDims` (comma-separated; default
- * every dimension); counts the D1 statements and the rows D1 reports written
- * (indexes included, as billed), in all and per table.
+ * `db` with every batch and single statement counted into the returned
+ * tallies, by the table each statement writes.
  */
-async function capacityBatches(db: D1Database, url: URL) {
-  const q = (k: string) => Number(url.searchParams.get(k) ?? "0");
-  const perMinute = q("perMinute");
-  const seq = q("seq");
-  const start = q("start");
-  const rawRows = url.searchParams.get("rawRows") === "1";
-  const dims = url.searchParams.get("minuteDims");
-  const minuteDims = dims === null ? undefined : (dims.split(",") as RollupDim[]);
-  let statements = 0;
-  let rowsWritten = 0;
-  const byTable: Record<string, number> = {};
+function counted(db: D1Database): { db: D1Database; counts: WriteCounts } {
+  const counts: WriteCounts = { statements: 0, rowsWritten: 0, byTable: {}, changesByTable: {} };
   // The SQL of each statement drizzle prepares (and binds), to name its table.
   const sqlOf = new WeakMap<D1PreparedStatement, string>();
-  const counting = new Proxy(db, {
+  const tally = (stmt: D1PreparedStatement, r: D1Result) => {
+    const n = r.meta.rows_written ?? 0;
+    const table = writtenTable(sqlOf.get(stmt) ?? "");
+    counts.statements += 1;
+    counts.rowsWritten += n;
+    counts.byTable[table] = (counts.byTable[table] ?? 0) + n;
+    counts.changesByTable[table] = (counts.changesByTable[table] ?? 0) + (r.meta.changes ?? 0);
+  };
+  const proxy = new Proxy(db, {
     get(target, prop) {
       if (prop === "prepare")
         return (query: string) => {
@@ -208,26 +213,47 @@ async function capacityBatches(db: D1Database, url: URL) {
           stmt.bind = (...values: unknown[]) => {
             const bound = bind(...values);
             sqlOf.set(bound, query);
+            const run = bound.run.bind(bound);
+            bound.run = async <T>() => {
+              const r = await run<T>();
+              tally(bound, r);
+              return r;
+            };
             return bound;
           };
           return stmt;
         };
       if (prop === "batch")
         return async (items: D1PreparedStatement[]) => {
-          statements += items.length;
           const results = await target.batch(items);
-          results.forEach((r, i) => {
-            const n = r.meta.rows_written ?? 0;
-            const table = writtenTable(sqlOf.get(items[i]!) ?? "");
-            rowsWritten += n;
-            byTable[table] = (byTable[table] ?? 0) + n;
-          });
+          results.forEach((r, i) => tally(items[i]!, r));
           return results;
         };
       const v = Reflect.get(target, prop) as unknown;
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
+  return { db: proxy, counts };
+}
+
+/**
+ * The capacity bench's feed (bench/suites/capacity.mjs): `batches` queue
+ * batches of 100 events through the real write path, `perMinute` events per
+ * simulated minute from `start`, the wide dimension mix, raw rows when
+ * `rawRows=1`, per-minute rollups under `minuteDims` (comma-separated; default
+ * every dimension); counts the D1 statements and the rows D1 reports written
+ * (indexes included, as billed), in all and per table, and the rows each
+ * table's statements changed.
+ */
+async function capacityBatches(db: D1Database, url: URL) {
+  const q = (k: string) => Number(url.searchParams.get(k) ?? "0");
+  const perMinute = q("perMinute");
+  const seq = q("seq");
+  const start = q("start");
+  const rawRows = url.searchParams.get("rawRows") === "1";
+  const dims = url.searchParams.get("minuteDims");
+  const minuteDims = dims === null ? undefined : (dims.split(",") as RollupDim[]);
+  const { db: counting, counts } = counted(db);
   const spanMs = (100 / perMinute) * 60_000;
   let events = 0;
   for (let b = 0; b < q("batches"); b++) {
@@ -257,7 +283,25 @@ async function capacityBatches(db: D1Database, url: URL) {
     );
     events += rows.length;
   }
-  return { events, statements, rowsWritten, byTable };
+  return { events, ...counts };
+}
+
+/**
+ * Compacts every step that started before `before` as the cron does
+ * (`compactStepDetail`, run after run until nothing is left), counting the
+ * rows it wrote.
+ */
+async function compactSteps(db: D1Database, before: number) {
+  const { db: counting, counts } = counted(db);
+  let rows = 0;
+  let runs = 0;
+  for (;;) {
+    const n = await compactStepDetail(drizzle(counting), { before, keep: [] });
+    if (n === 0) break;
+    rows += n;
+    runs += 1;
+  }
+  return { rows, runs, ...counts };
 }
 
 /** The bench route's step as the cron reads it: only the judged quantiles' group bins. */
@@ -316,6 +360,8 @@ export default {
         return Response.json(await ingestInIsolate(db!, url, ctx));
       case "/capacity":
         return Response.json(await capacityBatches(db!, url));
+      case "/compact":
+        return Response.json(await compactSteps(db!, Number(url.searchParams.get("before"))));
       case "/compare": {
         const a = env[url.searchParams.get("a") ?? ""];
         const b = env[url.searchParams.get("b") ?? ""];

@@ -140,6 +140,7 @@ describe("storage windows", () => {
       rawRowsHours: 24,
       minuteRollupsDays: 2,
       minuteRollupDims: ["all", "segment", "country", "cohort", "class"],
+      stepDetailHours: 24,
     });
     const bad = storageSettings({ INGEST_WINDOW_HOURS: "0", OUTCOME_ROWS_HOURS: "x" });
     expect(bad.ok).toBe(false);
