@@ -6,7 +6,7 @@
  * summary into bench/README.md. `-- --quick` is a smoke run (fewer, shorter
  * rounds, small analyzer sizes) written to a temp directory instead.
  *
- *   npm run bench [-- --quick] [--only latency,throughput,slow,streaming,relay,cpu,ingest,analyzer,capacity]
+ *   npm run bench [-- --quick] [--only latency,throughput,slow,streaming,relay,cpu,ingest,analyzer,capacity] [--sizes 1000,1000000]
  *                 [--no-pin] [--no-portkey] [--streams 64,256]
  *   npm run bench -- --report bench/results/<date>.json   (summary and README again, no measuring)
  */
@@ -50,6 +50,7 @@ const { values: args } = parseArgs({
     "no-portkey": { type: "boolean", default: false },
     report: { type: "string" },
     streams: { type: "string" },
+    sizes: { type: "string" },
   },
 });
 const QUICK = args.quick;
@@ -89,6 +90,8 @@ const CFG = QUICK
 
 // `--streams 64,256`: the concurrent stream counts of the streaming and relay suites.
 if (args.streams) CFG.streamCounts = args.streams.split(",").map(Number);
+// `--sizes 1000000,10000000`: the analyzer suite's requests per route and day.
+if (args.sizes) CFG.sizes = args.sizes.split(",").map(Number);
 
 const log = (/** @type {string} */ s) => console.log(s);
 const pinning = !args["no-pin"] && canPin();
