@@ -94,15 +94,15 @@ export function isAssignmentMessage(body: unknown): boolean {
   );
 }
 
+/** An assignment key's fields in the order of `AssignmentTuple`. */
+export function keyFields(k: AssignmentKey): KeyFields {
+  return [k.routeId, k.rolloutId, k.step, k.releaseId, k.variant, k.segment, k.unit];
+}
+
+/** The leading fields of an `AssignmentTuple`: the key without its counts. */
+type KeyFields = [string, string, number, string, Variant, string | null, number];
+
 /** The text key of an assignment key (one tally entry per key). */
 export function assignmentKeyText(k: AssignmentKey): string {
-  return JSON.stringify([
-    k.routeId,
-    k.rolloutId,
-    k.step,
-    k.releaseId,
-    k.variant,
-    k.segment,
-    k.unit,
-  ]);
+  return JSON.stringify(keyFields(k));
 }

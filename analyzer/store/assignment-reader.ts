@@ -5,10 +5,10 @@
  * rows, whatever the traffic. The sample-ratio check prefers these exact
  * counts to the sampled outcome events (analyzer/policy/srm-check.ts).
  */
-import { and, eq, or } from "drizzle-orm";
 import { rolloutStep, type Route } from "../../contracts/config";
 import { stepAssignments } from "../../contracts/db/schema";
 import type { Db } from "../../store/config-store";
+import { currentStepRows } from "./current-step";
 import type { SegmentAssignments, WindowData } from "../window";
 
 /**
@@ -28,17 +28,7 @@ export async function readAssignments(
   const rows = await db
     .select({ variant: t.variant, segment: t.segment, unit: t.unit, n: t.n, logged: t.logged })
     .from(t)
-    .where(
-      and(
-        eq(t.routeId, route.id),
-        eq(t.rolloutId, canary.id),
-        eq(t.step, step),
-        or(
-          and(eq(t.variant, "stable"), eq(t.releaseId, route.stable.id)),
-          and(eq(t.variant, "canary"), eq(t.releaseId, canary.id)),
-        ),
-      ),
-    );
+    .where(currentStepRows(t, route, canary.id, step));
   if (rows.length === 0) return undefined;
   const segments = new Map<string, SegmentAssignments>();
   for (const r of rows) {

@@ -6,13 +6,14 @@
  * requests a day (docs/step-rollups.md). Arbitrary time windows (the admin
  * API's `from`/`to`) are read from the per-minute rollups by `window-reader.ts`.
  */
-import { and, eq, inArray, or, sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { rolloutStep, type Route } from "../../contracts/config";
 import { stepRollups } from "../../contracts/db/schema";
 import type { GroupSums, Slice, SliceDim, SketchBins, WindowData } from "../window";
 import { emptyArm } from "../window";
 import { parseCounts, parseGroupSums } from "./counts-json";
 import type { Db } from "../../store/config-store";
+import { currentStepRows } from "./current-step";
 
 export interface ReadStepOptions {
   /**
@@ -61,17 +62,7 @@ export async function readStep(
         : t.groupBins,
     })
     .from(t)
-    .where(
-      and(
-        eq(t.routeId, route.id),
-        eq(t.rolloutId, canary.id),
-        eq(t.step, step),
-        or(
-          and(eq(t.variant, "stable"), eq(t.releaseId, route.stable.id)),
-          and(eq(t.variant, "canary"), eq(t.releaseId, canary.id)),
-        ),
-      ),
-    );
+    .where(currentStepRows(t, route, canary.id, step));
   const slices = new Map<string, Slice>();
   for (const r of rows) {
     const key = `${r.dim}\u0000${r.dimValue}`;

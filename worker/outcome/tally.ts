@@ -14,6 +14,7 @@
 import {
   ASSIGNMENTS_KIND,
   assignmentKeyText,
+  keyFields,
   MAX_ASSIGNMENT_KEYS,
   type AssignmentCounts,
   type AssignmentKey,
@@ -90,18 +91,8 @@ export class AssignmentTally {
   take(now: number): AssignmentCounts | null {
     if (this.from === null) return null;
     const counts: AssignmentTuple[] = [];
-    for (const { key: k, n, logged } of this.counts.values())
-      counts.push([
-        k.routeId,
-        k.rolloutId,
-        k.step,
-        k.releaseId,
-        k.variant,
-        k.segment,
-        k.unit,
-        n,
-        logged,
-      ]);
+    for (const { key, n, logged } of this.counts.values())
+      counts.push([...keyFields(key), n, logged]);
     this.seq += 1;
     const message: AssignmentCounts = {
       kind: ASSIGNMENTS_KIND,
