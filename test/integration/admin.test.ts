@@ -753,6 +753,7 @@ describe("metrics", () => {
     expect(text).toContain('llm_canary_config_health{status="ok"} 1');
     expect(text).toContain("llm_canary_rollups_up 1");
     expect(text).toMatch(/^llm_canary_outcomes_dropped_total \d+$/m);
+    expect(text).toMatch(/^llm_canary_assignment_counts_dropped_total \d+$/m);
   });
 });
 

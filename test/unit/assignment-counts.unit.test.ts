@@ -14,6 +14,9 @@ import { toDeadLetter } from "../../worker/ingest/dead-letter";
 import { messageErrors, validateAssignmentCounts } from "../../worker/ingest/validate";
 import { AssignmentTally, DEFAULT_TALLY_LIMITS } from "../../worker/outcome/tally";
 import { makeOutcome } from "../fixtures/outcome";
+import { rolloutRoute } from "../fixtures/config";
+import { countAssignment, droppedAssignmentCounts } from "../../worker/outcome/beacon";
+import type { RoutePlan } from "../../worker/routing/plan";
 
 const NOW = 1_800_000_000_000;
 const STEP = NOW - 3_600_000;
@@ -151,5 +154,33 @@ describe("assignment-count validation", () => {
     expect(messageErrors(valid())).toEqual([]);
     expect(messageErrors(makeOutcome())).toEqual([]);
     expect(toDeadLetter({ id: "m2", body: valid() }, "dlq", NOW).reason).toBe("exceeded retries");
+  });
+});
+
+describe("the edge's count sender", () => {
+  it("a failed send is counted for /metrics and never thrown to the request", async () => {
+    const route = rolloutRoute();
+    const plan: RoutePlan = {
+      route,
+      variant: "canary",
+      release: route.canary!,
+      stable: route.stable,
+      weight: 10,
+      segment: null,
+      bucket: 1,
+    };
+    const pending: Array<Promise<unknown>> = [];
+    const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) };
+    const failing = {
+      send: () => Promise.reject(new Error("queue down")),
+    } as unknown as Queue;
+    const before = droppedAssignmentCounts();
+    const t0 = Date.UTC(2026, 0, 1);
+    countAssignment(ctx, failing, plan, "user-1", true, t0);
+    // Due once the tally is older than the flush interval: the next request sends it.
+    countAssignment(ctx, failing, plan, "user-2", false, t0 + DEFAULT_TALLY_LIMITS.intervalMs + 1);
+    expect(pending.length).toBe(1);
+    await Promise.all(pending);
+    expect(droppedAssignmentCounts()).toBe(before + 1);
   });
 });

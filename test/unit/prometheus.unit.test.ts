@@ -125,6 +125,7 @@ function snapshot(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
     traffic: [traffic()],
     lastDecisions: [{ routeId: "chat", action: "advance", at: 1_764_244_800_000 }],
     droppedOutcomes: 3,
+    droppedAssignmentCounts: 2,
     ...over,
   };
 }
@@ -181,6 +182,7 @@ describe("metricFamilies", () => {
     expect(lines).toContain('llm_canary_config_health{status="invalid"} 0');
     expect(lines).toContain("llm_canary_rollups_up 1");
     expect(lines).toContain("llm_canary_outcomes_dropped_total 3");
+    expect(lines).toContain("llm_canary_assignment_counts_dropped_total 2");
   });
 
   it("still describes every family without a config or D1", () => {

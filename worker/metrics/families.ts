@@ -52,6 +52,7 @@ export interface MetricsSnapshot {
   traffic: readonly TrafficRow[];
   lastDecisions: readonly LastDecision[];
   droppedOutcomes: number;
+  droppedAssignmentCounts: number;
 }
 
 const HEALTH_STATES: ReadonlyArray<ConfigHealth["status"]> = [
@@ -209,6 +210,12 @@ export function metricFamilies(s: MetricsSnapshot): MetricFamily[] {
       help: "Outcome events this isolate could not enqueue since it started.",
       type: "counter",
       samples: [{ value: s.droppedOutcomes }],
+    },
+    {
+      name: "llm_canary_assignment_counts_dropped_total",
+      help: "Assignment-count messages (one window of a tally) this isolate could not enqueue since it started.",
+      type: "counter",
+      samples: [{ value: s.droppedAssignmentCounts }],
     },
   ];
 }

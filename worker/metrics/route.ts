@@ -7,6 +7,7 @@ import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import { configHealth, getRoutingConfig } from "../config/source";
 import { droppedOutcomes } from "../outcome/emit";
+import { droppedAssignmentCounts } from "../outcome/beacon";
 import type { LastDecision, TrafficRow } from "./families";
 import { metricFamilies } from "./families";
 import { renderPrometheus } from "./prometheus";
@@ -40,6 +41,7 @@ export async function prometheusMetrics(c: Context<AppEnv>): Promise<Response> {
       traffic,
       lastDecisions: decided,
       droppedOutcomes: droppedOutcomes(),
+      droppedAssignmentCounts: droppedAssignmentCounts(),
     }),
   );
   return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });

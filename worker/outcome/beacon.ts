@@ -13,6 +13,12 @@ import { AssignmentTally } from "./tally";
 
 /** Made on the first request: random values are not available at startup. */
 let tally: AssignmentTally | null = null;
+let dropped = 0;
+
+/** Assignment-count messages this isolate could not enqueue (exposed by `/metrics`). */
+export function droppedAssignmentCounts(): number {
+  return dropped;
+}
 
 /**
  * Counts a planned request of a rollout step, and sends the tally when it is due.
@@ -53,6 +59,7 @@ async function sendCounts(queue: Queue, message: AssignmentCounts): Promise<void
   try {
     await queue.send(message, { contentType: "json" });
   } catch (e) {
+    dropped += 1;
     console.error(
       JSON.stringify({
         msg: "assignment counts dropped",
