@@ -3,16 +3,16 @@
  * names, the per-step aggregates keep every one, so the analyzer judges the
  * same numbers; the admin window view names what it cannot show.
  */
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { OutcomeEvent } from "../../contracts/outcome";
 import { drizzle } from "drizzle-orm/d1";
 import { rollupMinute } from "../../contracts/minute";
 import { storeFeedback } from "../../worker/feedback/store";
-import { OUTCOMES_QUEUE } from "../../worker/ingest/consume";
 import worker from "../../worker/index";
 import { EDGE } from "../fixtures/admin";
 import {
+  ingest,
   decisionRows,
   MIN,
   putConfig,
@@ -34,25 +34,6 @@ function traffic(): OutcomeEvent[] {
     cohort: COHORTS[i % COHORTS.length]!,
     requestClass: i % 5 === 0 ? "batch" : null,
   }));
-}
-
-/** The real consumer, in batches of 100, with `over` on top of the Worker's vars. */
-async function ingest(events: readonly OutcomeEvent[], over: Partial<Env>): Promise<void> {
-  for (let i = 0; i < events.length; i += 100) {
-    const batch = createMessageBatch(
-      OUTCOMES_QUEUE,
-      events.slice(i, i + 100).map((body) => ({
-        id: `m-${body.requestId}`,
-        timestamp: new Date(body.ts),
-        attempts: 1,
-        body,
-      })),
-    );
-    const ctx = createExecutionContext();
-    await worker.queue(batch, { ...env, ...over }, ctx);
-    const result = await getQueueResult(batch, ctx);
-    expect(result.retryMessages).toEqual([]);
-  }
 }
 
 async function column(query: string): Promise<string[]> {

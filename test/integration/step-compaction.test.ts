@@ -4,22 +4,15 @@
  * counts, sums and sketches kept; the step a route is in is never touched,
  * however old.
  */
-import {
-  createExecutionContext,
-  createMessageBatch,
-  createScheduledController,
-  env,
-  getQueueResult,
-} from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env } from "cloudflare:test";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeEach, describe, expect, it } from "vitest";
 import { purgeStorage } from "../../analyzer/retention";
 import type { RoutingConfigInput } from "../../contracts/config";
 import type { OutcomeEvent } from "../../contracts/outcome";
 import { storageSettings } from "../../contracts/storage";
-import { OUTCOMES_QUEUE } from "../../worker/ingest/consume";
 import worker from "../../worker/index";
-import { CRON, putConfig, resetStorage, T0 } from "../fixtures/analyzer";
+import { CRON, ingest, putConfig, resetStorage, T0 } from "../fixtures/analyzer";
 import { HOUR, MIN, setClock } from "../fixtures/clock";
 import { makeOutcome } from "../fixtures/outcome";
 
@@ -75,23 +68,6 @@ function stepEvents(name: StepName, count: number): OutcomeEvent[] {
       latencyMs: 80 + (i % 40),
     });
   });
-}
-
-async function ingest(events: readonly OutcomeEvent[]): Promise<void> {
-  for (let i = 0; i < events.length; i += 100) {
-    const batch = createMessageBatch(
-      OUTCOMES_QUEUE,
-      events.slice(i, i + 100).map((body) => ({
-        id: `m-${body.requestId}`,
-        timestamp: new Date(body.ts),
-        attempts: 1,
-        body,
-      })),
-    );
-    const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
-    expect((await getQueueResult(batch, ctx)).retryMessages).toEqual([]);
-  }
 }
 
 /** One cron run at `at` with `over` on top of the Worker's vars. */
