@@ -85,9 +85,35 @@ export type GroupSums = Array<[group: number, n: number, sum: number]>;
 
 /**
  * Per unit group, the counts of a sketched metric per coarse bin
- * (`groupBinKey` of contracts/sketch.ts): `[key, count]` pairs in any order.
+ * (`groupBinKey` of contracts/sketch.ts): parallel keys and counts in any
+ * order (a repeated key adds). Packed rather than pairs: a step at volume
+ * holds about 10^4 of them per arm, and the analyzer only sums them
+ * (docs/capacity.md › the analyzer).
  */
-export type GroupBins = Array<[key: number, count: number]>;
+export interface GroupBins {
+  readonly keys: ArrayLike<number>;
+  readonly counts: ArrayLike<number>;
+}
+
+/**
+ * `GroupBins` of [key, count] entries (a Map's, or pairs).
+ *
+ * @example packGroupBins(new Map([[512, 3]])) // { keys: [512], counts: [3] }
+ */
+export function packGroupBins(entries: Iterable<readonly [number, number]>): GroupBins {
+  const keys: number[] = [];
+  const counts: number[] = [];
+  for (const [k, c] of entries) {
+    keys.push(k);
+    counts.push(c);
+  }
+  return { keys: Float64Array.from(keys), counts: Float64Array.from(counts) };
+}
+
+/** The [key, count] entries of `GroupBins`, in their order. */
+export function groupBinEntries(bins: GroupBins): Array<[number, number]> {
+  return Array.from({ length: bins.keys.length }, (_, i) => [bins.keys[i]!, bins.counts[i]!]);
+}
 
 /**
  * The increment of one event.

@@ -20,7 +20,7 @@ import {
   stableSide,
   type DesignEffect,
 } from "../stats/clustered";
-import { binIndex, binsCount } from "../../contracts/sketch";
+import { binIndex } from "../../contracts/sketch";
 import type { ArmMoments, EffectInterval, MeanKind } from "../stats/means";
 import { armMoments, differenceCS, ratioCS } from "../stats/means";
 import type { TailTest } from "../stats/quantiles";
@@ -28,6 +28,7 @@ import {
   quantileDifferenceCS,
   quantileEstimate,
   quantileRatioCS,
+  sketchCount,
   tailExceedance,
 } from "../stats/quantiles";
 import type { ArmData, SketchBins, Slice, SliceDim } from "../window";
@@ -149,7 +150,7 @@ function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Compa
       if (value === null || !(value > 0)) return { deff: 1, groups: 0 };
       const groupBins = arm.groupBins?.[def.source];
       const at = indicatorDesignEffect(groupBins, binIndex(value), below);
-      const n = binsCount(bins);
+      const n = sketchCount(bins);
       const median = quantileEstimate(bins, 0.5);
       if (n * Math.min(q, 1 - q) >= 100 || median === null || !(median > 0)) return at;
       const floor = indicatorDesignEffect(groupBins, binIndex(median), below);

@@ -17,6 +17,7 @@ import {
   addSample,
   addSums,
   metricBin,
+  packGroupBins,
   type GroupSums,
   type MetricSums,
 } from "../../contracts/rollup";
@@ -205,7 +206,7 @@ export class ArmAccumulator {
       (arm.groups ??= {})[name] = out;
     }
     for (const [name, b] of this.groupBins) {
-      if (!this.ungrouped.has(name)) (arm.groupBins ??= {})[name] = [...b];
+      if (!this.ungrouped.has(name)) (arm.groupBins ??= {})[name] = packGroupBins(b);
     }
     return arm;
   }

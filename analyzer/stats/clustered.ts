@@ -73,8 +73,13 @@ export function designEffect(
     const r = sg - mean * ng;
     ss += r * r;
   }
-  const clustered = ((g / (g - 1)) * ss) / (sums.n * sums.n);
-  const independent = variance / sums.n;
+  return fromBetweenGroups(g, ss, sums.n, variance);
+}
+
+/** The design effect from G groups' squared residuals `ss` around the mean of `n` samples. */
+function fromBetweenGroups(g: number, ss: number, n: number, variance: number): DesignEffect {
+  const clustered = ((g / (g - 1)) * ss) / (n * n);
+  const independent = variance / n;
   if (!(independent > 0)) return { deff: clustered > 0 ? Number.POSITIVE_INFINITY : 1, groups: g };
   return { deff: Math.max(1, clustered / independent), groups: g };
 }
@@ -136,25 +141,35 @@ export function indicatorDesignEffect(
   fineIndex: number,
   below: boolean,
 ): DesignEffect {
-  if (!groupBins || groupBins.length === 0) return INDEPENDENT;
+  if (!groupBins || groupBins.keys.length === 0) return INDEPENDENT;
   // The coarse-bin edge nearest the value: "beyond" starts there.
   const edge = Math.round(fineIndex / COARSE_SPAN);
   const ix = groupBinIndex(groupBins);
   const w = ix.width + 1;
   const j = Math.min(Math.max(edge - ix.lo, 0), ix.width);
-  const groups: GroupSums = [];
+  // `designEffect` of the indicator (sum = sumSq = the count beyond), read
+  // from the index without building its group sums.
+  const g = ix.groups.length;
   let n = 0;
   let x = 0;
-  for (let i = 0; i < ix.groups.length; i++) {
+  for (let i = 0; i < g; i++) {
     const total = ix.cum[i * w + ix.width]!;
     const under = ix.cum[i * w + j]!;
-    const xg = below ? under : total - under;
-    groups.push([ix.groups[i]!, total, xg]);
     n += total;
-    x += xg;
+    x += below ? under : total - under;
+  }
+  if (n <= 1) return INDEPENDENT;
+  if (g < MIN_GROUPS) return { deff: Number.POSITIVE_INFINITY, groups: g };
+  const mean = x / n;
+  let ss = 0;
+  for (let i = 0; i < g; i++) {
+    const total = ix.cum[i * w + ix.width]!;
+    const under = ix.cum[i * w + j]!;
+    const r = (below ? under : total - under) - mean * total;
+    ss += r * r;
   }
   const p = (x + 1) / (n + 2);
-  return designEffect({ n, sum: x, sumSq: x }, groups, p * (1 - p));
+  return fromBetweenGroups(g, ss, n, p * (1 - p));
 }
 
 /**
@@ -177,7 +192,8 @@ const indexCache = new WeakMap<GroupBins, GroupBinIndex>();
 function groupBinIndex(groupBins: GroupBins): GroupBinIndex {
   const cached = indexCache.get(groupBins);
   if (cached) return cached;
-  const m = groupBins.length;
+  const { keys, counts } = groupBins;
+  const m = keys.length;
   const gs = new Int32Array(m);
   const cs = new Int32Array(m);
   let lo = Number.POSITIVE_INFINITY;
@@ -186,12 +202,11 @@ function groupBinIndex(groupBins: GroupBins): GroupBinIndex {
   const row = new Int32Array(UNIT_GROUPS).fill(-1);
   const groups: number[] = [];
   for (let e = 0; e < m; e++) {
-    const entry = groupBins[e]!;
-    if (!(entry[1] > 0)) {
+    if (!(counts[e]! > 0)) {
       gs[e] = -1;
       continue;
     }
-    const { group, coarse } = splitGroupBinKey(entry[0]);
+    const { group, coarse } = splitGroupBinKey(keys[e]!);
     gs[e] = group;
     cs[e] = coarse;
     if (row[group] === -1) {
@@ -209,7 +224,7 @@ function groupBinIndex(groupBins: GroupBins): GroupBinIndex {
     const g = gs[e]!;
     if (g < 0) continue;
     const at = row[g]! * w + cs[e]! - lo + 1;
-    cum[at] = cum[at]! + groupBins[e]![1];
+    cum[at] = cum[at]! + counts[e]!;
   }
   for (let i = 0; i < groups.length; i++)
     for (let k = i * w + 1; k < (i + 1) * w; k++) cum[k] = cum[k]! + cum[k - 1]!;

@@ -21,21 +21,25 @@
  * This is conservative (the arms' errors rarely line up) but needs no
  * density estimate, which quantiles of heavy-tailed latencies make fragile.
  */
-import {
-  binIndex,
-  binsCount,
-  SKETCH_RELATIVE_ACCURACY,
-  sortedBins,
-  valueAtRank,
-} from "../../contracts/sketch";
+import { binIndex, binValue, SKETCH_RELATIVE_ACCURACY, sortedBins } from "../../contracts/sketch";
 import type { SketchBins } from "../window";
 import { betaBinomialCountInterval } from "./beta-binomial";
 import type { CsSettings, EffectInterval } from "./means";
 import { differenceCS } from "./means";
 
-// p50, p95 and p99 of one arm read the same bins: sort them once, and not at
-// all when they come sorted (as the in-memory rollup emits them).
-const sortedCache = new WeakMap<SketchBins, Array<[number, number]>>();
+// p50, p95 and p99 of one arm, their bounds, design-effect cuts and the tail
+// test all read the same bins: rank them once per array (sorted, with
+// cumulative counts), so each later question is a binary search. Arrays are
+// the readers' own (step reader, replay), never changed once read.
+interface Ranked {
+  /** Ascending bin indices with a count. */
+  index: Float64Array;
+  /** cum[i]: the count of bins 0..i. */
+  cum: Float64Array;
+  n: number;
+}
+
+const rankedCache = new WeakMap<SketchBins, Ranked>();
 
 function isSorted(bins: SketchBins): boolean {
   for (let i = 0; i < bins.length; i++) {
@@ -46,21 +50,46 @@ function isSorted(bins: SketchBins): boolean {
   return true;
 }
 
-function sortedOnce(bins: SketchBins): Array<[number, number]> {
-  if (isSorted(bins)) return bins;
-  let sorted = sortedCache.get(bins);
-  if (!sorted) {
-    sorted = sortedBins(bins);
-    sortedCache.set(bins, sorted);
+function ranked(bins: SketchBins): Ranked {
+  let r = rankedCache.get(bins);
+  if (r) return r;
+  const sorted = isSorted(bins) ? bins : sortedBins(bins);
+  const index = new Float64Array(sorted.length);
+  const cum = new Float64Array(sorted.length);
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const [bin, count] = sorted[i]!;
+    n += count;
+    index[i] = bin;
+    cum[i] = n;
   }
-  return sorted;
+  r = { index, cum, n };
+  rankedCache.set(bins, r);
+  return r;
 }
 
-/** The sketch's q-quantile (rank ceil(q·n)), null when empty; sorts the bins once per array. */
+/** The value of the k-th smallest observation (1-based), null out of range: `valueAtRank` by bisection. */
+function atRank(r: Ranked, rank: number): number | null {
+  if (rank < 1 || rank > r.n) return null;
+  let lo = 0;
+  let hi = r.cum.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (r.cum[mid]! >= rank) hi = mid;
+    else lo = mid + 1;
+  }
+  return binValue(r.index[lo]!);
+}
+
+/** The sketch's sample count; ranks the bins once per array. */
+export function sketchCount(bins: SketchBins): number {
+  return ranked(bins).n;
+}
+
+/** The sketch's q-quantile (rank ceil(q·n)), null when empty; ranks the bins once per array. */
 export function quantileEstimate(bins: SketchBins, q: number): number | null {
-  const sorted = sortedOnce(bins);
-  const n = binsCount(sorted);
-  return n === 0 ? null : valueAtRank(sorted, Math.max(1, Math.ceil(q * n)));
+  const r = ranked(bins);
+  return r.n === 0 ? null : atRank(r, Math.max(1, Math.ceil(q * r.n)));
 }
 
 export interface QuantileBounds {
@@ -90,10 +119,10 @@ export function quantileCS(
   planned: number,
   deff = 1,
 ): QuantileBounds {
-  const sorted = sortedOnce(bins);
-  const n = binsCount(sorted);
+  const r = ranked(bins);
+  const n = r.n;
   if (n === 0) return { n, estimate: null, lower: 0, upper: Number.POSITIVE_INFINITY };
-  const estimate = valueAtRank(sorted, Math.max(1, Math.ceil(q * n)));
+  const estimate = atRank(r, Math.max(1, Math.ceil(q * n)));
   const effective = deff > 1 ? Math.floor(n / deff) : n;
   if (effective < 1) return { n, estimate, lower: 0, upper: Number.POSITIVE_INFINITY };
   const interval = betaBinomialCountInterval(effective, q, alpha, planned);
@@ -101,8 +130,8 @@ export function quantileCS(
   const lo = Math.floor(interval.lo * scale);
   const hi = effective === n ? interval.hi : Math.ceil((interval.hi + 1) * scale) - 1;
   const a = SKETCH_RELATIVE_ACCURACY;
-  const lowValue = lo >= 1 ? valueAtRank(sorted, lo) : null;
-  const highValue = hi + 1 <= n ? valueAtRank(sorted, hi + 1) : null;
+  const lowValue = lo >= 1 ? atRank(r, lo) : null;
+  const highValue = hi + 1 <= n ? atRank(r, hi + 1) : null;
   return {
     n,
     estimate,
@@ -204,21 +233,30 @@ export function tailExceedance(
   deff: { stable: number; canary: number },
   cs: CsSettings,
 ): TailTest | null {
-  const stableSorted = sortedOnce(stableBins);
-  const canarySorted = sortedOnce(canaryBins);
-  const ns = binsCount(stableSorted);
-  const nc = binsCount(canarySorted);
+  const stable = ranked(stableBins);
+  const canary = ranked(canaryBins);
+  const ns = stable.n;
+  const nc = canary.n;
   if (ns === 0 || nc === 0) return null;
-  const qs = valueAtRank(stableSorted, Math.max(1, Math.ceil(test.q * ns)));
+  const qs = atRank(stable, Math.max(1, Math.ceil(test.q * ns)));
   if (qs === null) return null;
   const threshold = test.kind === "ratio" ? qs * test.bar : qs + test.bar;
   if (!(threshold > 0)) return null;
   const edge = binIndex(threshold);
-  let beyond = 0;
   // Bin i holds (γ^(i−1), γ^i]: above `edge` lies wholly above the threshold,
-  // below `edge` wholly below it.
-  for (const [index, count] of canarySorted)
-    if (test.higherIsWorse ? index > edge : index < edge) beyond += count;
+  // below `edge` wholly below it. Counts through the last bin at or below
+  // `edge` (or before the first at or above it) come from the cumulative counts.
+  const at = (below: boolean) => {
+    let lo = 0;
+    let hi = canary.index.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (below ? canary.index[mid]! < edge : canary.index[mid]! <= edge) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? 0 : canary.cum[lo - 1]!;
+  };
+  const beyond = test.higherIsWorse ? nc - at(false) : at(true);
   const reference = test.higherIsWorse ? 1 - test.q : test.q;
   const p = (beyond + 1) / (nc + 2);
   const effect = differenceCS(

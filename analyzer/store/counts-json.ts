@@ -10,6 +10,7 @@
  * values) goes through `JSON.parse`, so both paths give the same result.
  * Pure.
  */
+import { packGroupBins, type GroupBins } from "../../contracts/rollup";
 
 const QUOTE = 34;
 const COMMA = 44;
@@ -21,8 +22,10 @@ const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
-
-const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+const DOT = 46;
+const PLUS = 43;
+const LOWER_E = 101;
+const UPPER_E = 69;
 
 /** Thrown inside the scanner when the text is not the compact shape. */
 const NOT_COMPACT = Symbol("not compact");
@@ -81,36 +84,48 @@ class Scanner {
       if (digits > 15) return Number(s.slice(start, i));
       return s.charCodeAt(start) === MINUS ? -v : v;
     }
-    while (i < s.length) {
-      const d = s.charCodeAt(i);
-      if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET) break;
-      i++;
+    // A fraction and/or exponent, checked against JSON's grammar by code
+    // (no leading-zero or empty parts), then converted by `Number`.
+    let c2 = c;
+    if (c2 === DOT) {
+      const from = ++i;
+      for (c2 = s.charCodeAt(i); c2 >= ZERO && c2 <= NINE; c2 = s.charCodeAt(++i));
+      if (i === from) throw NOT_COMPACT;
     }
-    const token = s.slice(start, i);
-    if (!JSON_NUMBER.test(token)) throw NOT_COMPACT;
-    const out = Number(token);
+    if (c2 === LOWER_E || c2 === UPPER_E) {
+      c2 = s.charCodeAt(++i);
+      if (c2 === PLUS || c2 === MINUS) c2 = s.charCodeAt(++i);
+      const from = i;
+      for (; c2 >= ZERO && c2 <= NINE; c2 = s.charCodeAt(++i));
+      if (i === from) throw NOT_COMPACT;
+    }
+    if (c2 !== COMMA && c2 !== CLOSE_BRACE && c2 !== CLOSE_BRACKET) throw NOT_COMPACT;
+    const out = Number(s.slice(start, i));
     this.i = i;
     return out;
   }
 
-  /** `{` entries `}`: calls `entry` once per key, after the key and its colon. */
-  object(entry: (key: number) => void): void {
+  /** `{`: true when an entry follows, false for `{}`. */
+  open(): boolean {
     this.expect(OPEN_BRACE);
-    if (this.peek() === CLOSE_BRACE) {
+    if (this.peek() !== CLOSE_BRACE) return true;
+    this.i++;
+    this.end();
+    return false;
+  }
+
+  /** After an entry: true at `,` (another follows), false at the closing `}`. */
+  more(): boolean {
+    if (this.peek() === COMMA) {
       this.i++;
-    } else {
-      for (;;) {
-        const k = this.key();
-        this.expect(COLON);
-        entry(k);
-        if (this.peek() === COMMA) {
-          this.i++;
-          continue;
-        }
-        this.expect(CLOSE_BRACE);
-        break;
-      }
+      return true;
     }
+    this.expect(CLOSE_BRACE);
+    this.end();
+    return false;
+  }
+
+  private end(): void {
     if (this.i !== this.s.length) throw NOT_COMPACT;
   }
 }
@@ -165,12 +180,58 @@ export function parseCounts(json: string): Array<[number, number]> {
     json,
     (s) => {
       const out: Array<[number, number]> = [];
-      s.object((k) => out.push([k, s.number()]));
+      if (s.open())
+        do {
+          const k = s.key();
+          s.expect(COLON);
+          out.push([k, s.number()]);
+        } while (s.more());
       return out;
     },
     () =>
       Object.entries(JSON.parse(json) as Record<string, number>).map(([k, v]) => [Number(k), v]),
   );
+}
+
+/**
+ * `{"<int>": count}` as parallel keys and counts (`GroupBins`), without a pair
+ * per entry: the per-group coarse bins of a step are its largest values
+ * (docs/capacity.md). Keys strictly ascending and non-negative (as SQLite
+ * writes them) are scanned; anything else takes `parseCounts`.
+ *
+ * @example
+ * parsePackedCounts('{"3":2,"9":5}'); // { keys: [3, 9], counts: [2, 5] }
+ */
+export function parsePackedCounts(json: string): GroupBins {
+  try {
+    const s = new Scanner(json);
+    let keys = new Float64Array(Math.max(8, json.length >> 3));
+    let counts = new Float64Array(keys.length);
+    let m = 0;
+    let previous = -1;
+    if (s.open())
+      do {
+        const k = s.key();
+        s.expect(COLON);
+        if (!(k > previous) || !isIndex(k)) throw NOT_COMPACT;
+        previous = k;
+        if (m === keys.length) {
+          const grown = new Float64Array(2 * m);
+          grown.set(keys);
+          keys = grown;
+          const grownCounts = new Float64Array(2 * m);
+          grownCounts.set(counts);
+          counts = grownCounts;
+        }
+        keys[m] = k;
+        counts[m] = s.number();
+        m++;
+      } while (s.more());
+    return { keys: keys.subarray(0, m), counts: counts.subarray(0, m) };
+  } catch (e) {
+    if (e !== NOT_COMPACT) throw e;
+    return packGroupBins(parseCounts(json));
+  }
 }
 
 /**
@@ -184,14 +245,17 @@ export function parseGroupSums(json: string): Array<[number, number, number]> {
     json,
     (s) => {
       const out: Array<[number, number, number]> = [];
-      s.object((k) => {
-        s.expect(OPEN_BRACKET);
-        const n = s.number();
-        s.expect(COMMA);
-        const sum = s.number();
-        s.expect(CLOSE_BRACKET);
-        out.push([k, n, sum]);
-      });
+      if (s.open())
+        do {
+          const k = s.key();
+          s.expect(COLON);
+          s.expect(OPEN_BRACKET);
+          const n = s.number();
+          s.expect(COMMA);
+          const sum = s.number();
+          s.expect(CLOSE_BRACKET);
+          out.push([k, n, sum]);
+        } while (s.more());
       return out;
     },
     () =>

@@ -11,7 +11,7 @@ import { rolloutStep, type Route } from "../../contracts/config";
 import { stepRollups } from "../../contracts/db/schema";
 import type { GroupSums, Slice, SliceDim, SketchBins, WindowData } from "../window";
 import { emptyArm } from "../window";
-import { parseCounts, parseGroupSums } from "./counts-json";
+import { parseCounts, parseGroupSums, parsePackedCounts } from "./counts-json";
 import type { Db } from "../../store/config-store";
 import { currentStepRows } from "./current-step";
 
@@ -75,7 +75,7 @@ export async function readStep(
     arm.metrics[r.metric] = { n: r.n, sum: r.sum, sumSq: r.sumSq };
     if (r.bins !== null) arm.sketches[r.metric] = parseBins(r.bins);
     if (r.groups !== null) (arm.groups ??= {})[r.metric] = parseGroups(r.groups);
-    if (r.groupBins !== null) (arm.groupBins ??= {})[r.metric] = parseBins(r.groupBins);
+    if (r.groupBins !== null) (arm.groupBins ??= {})[r.metric] = parsePackedCounts(r.groupBins);
   }
   return { from: step, to: now, slices: [...slices.values()] };
 }

@@ -21,6 +21,7 @@ import { RoutingConfigSchema } from "../../contracts/config";
 import { rollupMinute } from "../../contracts/minute";
 import type { OutcomeEvent } from "../../contracts/outcome";
 import { QUALITY_METRICS } from "../../contracts/quality";
+import { groupBinEntries } from "../../contracts/rollup";
 import { mulberry32 } from "../../contracts/random.mjs";
 import {
   outcomePageSql,
@@ -63,7 +64,7 @@ function canonical(w: WindowData) {
     groupBins: Object.fromEntries(
       Object.entries(a.groupBins ?? {})
         .sort(([x], [y]) => x.localeCompare(y))
-        .map(([name, bins]) => [name, [...bins].sort((x, y) => x[0] - y[0])]),
+        .map(([name, bins]) => [name, groupBinEntries(bins).sort((x, y) => x[0] - y[0])]),
     ),
   });
   return [...w.slices]

@@ -6,7 +6,8 @@
  * non-canonical keys) through the fallback.
  */
 import { describe, expect, it } from "vitest";
-import { parseCounts, parseGroupSums } from "../../analyzer/store/counts-json";
+import { parseCounts, parseGroupSums, parsePackedCounts } from "../../analyzer/store/counts-json";
+import { groupBinEntries } from "../../contracts/rollup";
 import { mulberry32 } from "../../analyzer/sim/prng";
 
 const general = (json: string) =>
@@ -71,5 +72,25 @@ describe("parseGroupSums", () => {
     }
     for (const json of ['{"1":[2,3.5e+20]}', '{"1": [2, 3]}', '{"2":[1,2],"1":[3,4]}'])
       expect(parseGroupSums(json), json).toEqual(generalGroups(json));
+  });
+});
+
+describe("parsePackedCounts", () => {
+  it("gives parseCounts' entries, packed, for ascending keys and every other shape", () => {
+    const rand = mulberry32(13);
+    for (let t = 0; t < 300; t++) {
+      const keys = new Set<number>();
+      const size = Math.floor(rand() * 3000);
+      for (let i = 0; i < size; i++) keys.add(Math.floor(rand() * 65_536));
+      const sorted = [...keys].sort((a, b) => a - b);
+      // Mostly as SQLite writes group bins (ascending), sometimes shuffled or repeated.
+      if (rand() < 0.2) sorted.reverse();
+      if (rand() < 0.1 && sorted.length > 0) sorted.push(sorted[0]!);
+      const json = `{${sorted.map((k) => `"${k}":${1 + Math.floor(rand() * 1e5)}`).join(",")}}`;
+      expect(groupBinEntries(parsePackedCounts(json))).toEqual(parseCounts(json));
+    }
+    for (const json of ["{}", '{"1": 2}', '{"-3":1,"2":2}', '{"5":1e3,"4":2.5}'])
+      expect(groupBinEntries(parsePackedCounts(json)), json).toEqual(parseCounts(json));
+    expect(() => parsePackedCounts('{"1":01}')).toThrow(SyntaxError);
   });
 });

@@ -8,10 +8,10 @@ import { describe, expect, it } from "vitest";
 import { designEffect, indicatorDesignEffect } from "../../analyzer/stats/clustered";
 import { mulberry32 } from "../../analyzer/sim/prng";
 import { COARSE_SPAN, groupBinKey, splitGroupBinKey } from "../../contracts/sketch";
-import type { GroupBins, GroupSums } from "../../contracts/rollup";
+import { packGroupBins, type GroupSums } from "../../contracts/rollup";
 
 /** The definition, written out: per group, all counts and those beyond the edge. */
-function direct(groupBins: GroupBins, fineIndex: number, below: boolean) {
+function direct(groupBins: Array<[number, number]>, fineIndex: number, below: boolean) {
   const edge = Math.round(fineIndex / COARSE_SPAN);
   const per = new Map<number, [number, number]>();
   for (const [key, count] of groupBins) {
@@ -33,7 +33,7 @@ describe("indicatorDesignEffect", () => {
   it("equals the group-by-group sum at every edge and direction", () => {
     const rand = mulberry32(5);
     for (let t = 0; t < 200; t++) {
-      const bins: GroupBins = [];
+      const bins: Array<[number, number]> = [];
       const groups = 1 + Math.floor(rand() * 64);
       const lo = Math.floor(rand() * 40) - 10;
       for (let i = 0; i < 400; i++) {
@@ -43,12 +43,14 @@ describe("indicatorDesignEffect", () => {
       }
       for (const fine of [-200, lo * COARSE_SPAN, (lo + 7) * COARSE_SPAN + 5, 400, 10_000])
         for (const below of [false, true])
-          expect(indicatorDesignEffect(bins, fine, below)).toEqual(direct(bins, fine, below));
+          expect(indicatorDesignEffect(packGroupBins(bins), fine, below)).toEqual(
+            direct(bins, fine, below),
+          );
     }
   });
 
   it("is 1 without counts", () => {
     expect(indicatorDesignEffect(undefined, 100, false).deff).toBe(1);
-    expect(indicatorDesignEffect([], 100, false).deff).toBe(1);
+    expect(indicatorDesignEffect(packGroupBins([]), 100, false).deff).toBe(1);
   });
 });
