@@ -28,7 +28,6 @@ import {
   quantileDifferenceCS,
   quantileEstimate,
   quantileRatioCS,
-  sketchCount,
   tailExceedance,
 } from "../stats/quantiles";
 import type { ArmData, SketchBins, Slice, SliceDim } from "../window";
@@ -143,16 +142,15 @@ function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Compa
     const bar = (relative ? 1 : 0) + sign * def.threshold.value * s.failMargin;
     // Quantiles cluster through the share of samples beyond a value: measured
     // at each arm's quantile for the bounds, at the fail bar for the tail test.
-    // Fewer than ~100 samples beyond the value leave its between-group
-    // variance to a few counts: then the median's (all samples take part,
-    // and it clusters at least as much in log-normal worlds) is a floor.
+    // A tail's share varies between groups through a few counts per group,
+    // which understates it: the median's (all samples take part, and it
+    // clusters at least as much in log-normal worlds) is always a floor.
     const deffAt = (arm: ArmData, bins: SketchBins, value: number | null, below = false) => {
       if (value === null || !(value > 0)) return { deff: 1, groups: 0 };
       const groupBins = arm.groupBins?.[def.source];
       const at = indicatorDesignEffect(groupBins, binIndex(value), below);
-      const n = sketchCount(bins);
       const median = quantileEstimate(bins, 0.5);
-      if (n * Math.min(q, 1 - q) >= 100 || median === null || !(median > 0)) return at;
+      if (median === null || !(median > 0)) return at;
       const floor = indicatorDesignEffect(groupBins, binIndex(median), below);
       return floor.deff > at.deff ? floor : at;
     };
@@ -162,10 +160,11 @@ function compare(def: MetricDefinition, slice: Slice, s: VerdictSettings): Compa
       deffAt(slice.canary, canaryBins, quantileEstimate(canaryBins, q)),
       floor?.canary,
     );
-    const stableD = stableSide(
-      atLeast(deffAt(slice.stable, stableBins, stableQ), floor?.stable),
-      canaryD,
-    );
+    // The stable side keeps its own design effect here (not `stableSide`'s
+    // cap at the canary's): heavy users who stay in stable move its quantile
+    // from seed to seed, and a tail test that ignored it was overconfident
+    // (docs/statistics.md › "Quantiles: the stable side's own clustering").
+    const stableD = atLeast(deffAt(slice.stable, stableBins, stableQ), floor?.stable);
     const threshold = stableQ === null ? null : relative ? stableQ * bar : stableQ + bar;
     const canaryTailD = atLeast(
       deffAt(slice.canary, canaryBins, threshold, !higherIsWorse),
