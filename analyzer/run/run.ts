@@ -141,7 +141,7 @@ async function judgeRoute(
   let window;
   try {
     const groupBinsOf = judgedQuantileSources(deps.policy, route.policy);
-    const step = await readStep(deps.db, route, now, groupBinsOf ? { groupBinsOf } : {});
+    const step = await readStep(deps.db, route, now, { groupBinsOf });
     window = await withAssignments(deps.db, route, step);
   } catch (e) {
     const reason = `cannot read rollups: ${String(e)}`;

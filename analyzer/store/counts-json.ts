@@ -193,6 +193,13 @@ export function parseCounts(json: string): Array<[number, number]> {
   );
 }
 
+/** A copy of `a` in twice the room. */
+const doubled = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+  const out = new Float64Array(2 * a.length);
+  out.set(a);
+  return out;
+};
+
 /**
  * `{"<int>": count}` as parallel keys and counts (`GroupBins`), without a pair
  * per entry: the per-group coarse bins of a step are its largest values
@@ -216,12 +223,8 @@ export function parsePackedCounts(json: string): GroupBins {
         if (!(k > previous) || !isIndex(k)) throw NOT_COMPACT;
         previous = k;
         if (m === keys.length) {
-          const grown = new Float64Array(2 * m);
-          grown.set(keys);
-          keys = grown;
-          const grownCounts = new Float64Array(2 * m);
-          grownCounts.set(counts);
-          counts = grownCounts;
+          keys = doubled(keys);
+          counts = doubled(counts);
         }
         keys[m] = k;
         counts[m] = s.number();

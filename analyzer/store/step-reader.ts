@@ -22,7 +22,7 @@ export interface ReadStepOptions {
    * bytes at volume (about half at 10^6 requests), and only a quantile
    * verdict reads them. Default: every metric's.
    */
-  groupBinsOf?: ReadonlySet<string>;
+  groupBinsOf?: ReadonlySet<string> | undefined;
 }
 
 /**

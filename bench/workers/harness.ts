@@ -308,7 +308,7 @@ async function compactSteps(db: D1Database, before: number) {
 async function readAsCron(db: D1Database, t: TrafficOptions) {
   const route = benchRoute(t);
   const groupBinsOf = judgedQuantileSources(undefined, route.policy);
-  const window = await readStep(drizzle(db), route, t.to, groupBinsOf ? { groupBinsOf } : {});
+  const window = await readStep(drizzle(db), route, t.to, { groupBinsOf });
   return { route, window };
 }
 
