@@ -22,8 +22,9 @@
  *    exclusion is disabled, the slice cannot be expressed as a rule, its dim is
  *    not allowed or the route would exceed `maxExcludedSegments`: rollback.
  * 8. Step held long enough, enough canary samples, every critical metric passes
- *    on `all` (with `advanceOn: "no_fail"`: has its samples and does not
- *    fail) and no metric fails on `all`: advance (or promote after the last
+ *    on `all` (with `advanceOn: "no_fail"`, or once the step's canary has
+ *    `noFailAfterSamples` requests: has its samples and does not fail) and no metric fails
+ *    on `all`: advance (or promote after the last
  *    step), never above the operator's cap. An `optional` metric with no
  *    observations in either arm does not hold (see `metrics/definitions.ts`).
  * 9. Otherwise hold, or `stuck` (notify) once the rollout is older than
@@ -202,16 +203,32 @@ function judgeStep(input: DecideInput, route: Route, policy: Policy, srm: SrmSum
   const optional = new Set(policy.metrics.filter((m) => m.optional).map((m) => m.name));
   const unobserved = (v: VerdictRecord) =>
     optional.has(v.metric) && v.stable.n === 0 && v.canary.n === 0;
+  // advanceOn "pass": a critical metric must show non-inferiority; "no_fail":
+  // it must have its samples and not fail (inconclusive is enough). A step
+  // with `noFailAfterSamples` canary requests under "pass" advances on
+  // "no_fail"'s terms.
+  const lateNoFail =
+    policy.advanceOn === "pass" &&
+    policy.noFailAfterSamples !== null &&
+    canaryN >= policy.noFailAfterSamples;
+  const inconclusive: string[] = [];
   if (!noControl) {
-    // advanceOn "pass": a critical metric must show non-inferiority; "no_fail":
-    // it must have its samples and not fail (inconclusive is enough).
+    const noFail = policy.advanceOn === "no_fail" || lateNoFail;
     const holds = (v: VerdictRecord) =>
-      policy.advanceOn === "pass" ? v.verdict !== "pass" : v.verdict === "insufficient";
+      noFail ? v.verdict === "insufficient" : v.verdict !== "pass";
     for (const v of onAll) {
+      if (v.critical && !unobserved(v) && v.verdict === "inconclusive") inconclusive.push(v.metric);
       if ((v.critical && holds(v) && !unobserved(v)) || v.verdict === "fail")
         waiting.push(v.reason);
     }
   }
+  // How the step passed, for the record: on the absence of harm after
+  // `noFailAfterSamples`, or outright.
+  const passed =
+    lateNoFail && inconclusive.length > 0
+      ? `${step}: nothing failed in ${canaryN} canary requests (non-inferiority not shown for ` +
+        `${inconclusive.join(", ")}; policy.noFailAfterSamples ${policy.noFailAfterSamples})`
+      : `${step} passed`;
   if (waiting.length === 0) {
     if (atLast) {
       if (cap < 100)
@@ -230,7 +247,7 @@ function judgeStep(input: DecideInput, route: Route, policy: Policy, srm: SrmSum
         ...base,
         action: "promote",
         route: t.promote(route),
-        reasons: [`${step} passed: promoted ${route.canary?.id ?? "canary"} to stable${note}`],
+        reasons: [`${passed}: promoted ${route.canary?.id ?? "canary"} to stable${note}`],
         notify: true,
       };
     }
@@ -241,14 +258,14 @@ function judgeStep(input: DecideInput, route: Route, policy: Policy, srm: SrmSum
         ...base,
         action: "hold",
         route,
-        reasons: [`${step} passed; held by operator weight cap ${pct(cap)}`],
+        reasons: [`${passed}; held by operator weight cap ${pct(cap)}`],
       };
     }
     return {
       ...base,
       action: "advance",
       route: t.advance(route, next, target, now),
-      reasons: [`${step} passed: advancing to ${pct(target)}`],
+      reasons: [`${passed}: advancing to ${pct(target)}`],
     };
   }
   const started = Date.parse(rollout.startedAt);

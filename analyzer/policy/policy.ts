@@ -54,6 +54,18 @@ export const PolicySchema = z.strictObject({
    * fail tests.
    */
   advanceOn: z.enum(["pass", "no_fail"]).default("pass"),
+  /**
+   * With `advanceOn: "pass"`: a step whose canary has this many requests, and
+   * in which nothing fails on `all`, advances as `no_fail` would, and its
+   * record says which critical metrics were still inconclusive. On traffic
+   * where a few users send most requests, non-inferiority at a 1% step may
+   * never be shown within the rollout (docs/statistics.md › "Advancing on
+   * the absence of harm"). Counted in requests, not time, so a step first
+   * gets the evidence the fail tests need (5 × `minCanarySamples` covers the
+   * simulations' detection budgets of 2,000 and 4,000 canary requests).
+   * null: wait for `pass` for good.
+   */
+  noFailAfterSamples: z.int().min(0).nullable().default(5000),
   /** Sample-ratio mismatch level; 0 disables the check. */
   srmAlpha: z.number().min(0).lt(0.5).default(0.001),
   /**

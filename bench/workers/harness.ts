@@ -354,6 +354,12 @@ export default {
                 )
                 .first<{ n: number }>()
             )?.n ?? 0,
+          stepBytes: await db!
+            .prepare(
+              "SELECT coalesce(sum(length(bins)), 0) AS bins, coalesce(sum(length(groups)), 0) AS groups, " +
+                "coalesce(sum(length(group_bins)), 0) AS groupBins FROM step_rollups",
+            )
+            .first<{ bins: number; groups: number; groupBins: number }>(),
         });
       }
       case "/ingest":

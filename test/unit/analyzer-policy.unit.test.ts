@@ -183,6 +183,49 @@ describe("decide: starting and advancing", () => {
     expect(failing.action).toBe("rollback");
   });
 
+  it("advances on no failure under advanceOn pass once the step's canary has noFailAfterSamples requests", () => {
+    // Enough samples to advance, too few to prove the 1 pp error limit: the
+    // 1,100 of the test above, and 5,000 at which the default gives up on a
+    // pass, with the canary at 1.6% errors (+0.6 pp: not shown within +1 pp,
+    // no fail either).
+    const step = (canary: number, policy = {}, canaryErrorRate?: number) =>
+      decide({
+        route: route(),
+        now: NOW,
+        window: windowOf(
+          healthy(canary).map((s) =>
+            canaryErrorRate === undefined ? s : { ...s, canaryErrorRate },
+          ),
+        ),
+        policy,
+      });
+    expect(DEFAULT_POLICY.noFailAfterSamples).toBe(5000);
+    expect(step(1100).action).toBe("hold");
+    const late = step(5000, {}, 0.016);
+    const error = late.verdicts.find((v) => v.metric === "error_rate" && v.slice.dim === "all");
+    expect(error?.verdict).toBe("inconclusive");
+    expect(late.action).toBe("advance");
+    expect(late.proposedRoute.weight).toBe(5);
+    // The record says it advanced on the absence of harm, and what was not shown.
+    expect(late.reasons[0]).toMatch(
+      /^step 1\/6 at 1%: nothing failed in 5000 canary requests \(non-inferiority not shown for [a-z0-9_, ]+; policy\.noFailAfterSamples 5000\): advancing to 5%$/,
+    );
+    expect(late.reasons[0]).toContain("error_rate");
+    // null waits for pass for good; a smaller setting advances sooner.
+    expect(step(5000, { noFailAfterSamples: null }, 0.016).action).toBe("hold");
+    expect(step(1100, { noFailAfterSamples: 1000 }).action).toBe("advance");
+    // A failure still rolls back, however many samples the step has.
+    expect(step(5000, {}, 0.08).action).toBe("rollback");
+    // The step's least duration still holds.
+    const early = decide({
+      route: route(),
+      now: T0 + 5 * MIN,
+      window: windowOf(healthy(1100), T0 + 5 * MIN),
+      policy: { noFailAfterSamples: 1000 },
+    });
+    expect(early.action).toBe("hold");
+  });
+
   it("advances a healthy step to the next weight and restarts the step clock", () => {
     const d = decide({ route: route(), now: NOW, window: windowOf(healthy()) });
     expect(d.action).toBe("advance");
