@@ -423,6 +423,9 @@ export function targetRows(r) {
     });
   }
   const an = s.analyzer?.results;
+  /** @param {{ bins: number, groups: number, groupBins: number }} b */
+  const kb = (b) =>
+    [b.bins, b.groups, b.groupBins].map((x) => `${(x / 1000).toFixed(0)} KB`).join(" / ");
   if (an) {
     const big = an.sizes?.[String(an.largest)];
     const small = an.sizes?.[String(an.smallest)];
@@ -432,7 +435,12 @@ export function targetRows(r) {
           `step's aggregates: ${small.rows.stepRollups} step_rollups rows (holding ${small.rows.stepBins} sketch ` +
           `bins) at ${an.smallest} requests and ${big.rows.stepRollups} rows (${big.rows.stepBins} bins) at ` +
           `${an.largest}; the row count is fixed by slices × metrics, only the JSON sketches grow (a bin per 2% of ` +
-          "the values' range, so at most a few hundred per sketch)."
+          "the values' range, so at most a few hundred per sketch)." +
+          (big.rows.stepBytes && small.rows.stepBytes
+            ? ` JSON bytes stored (sketches / unit-group sums / unit-group coarse bins): ${kb(small.rows.stepBytes)} ` +
+              `at ${an.smallest} and ${kb(big.rows.stepBytes)} at ${an.largest}; the cron reads the coarse bins of ` +
+              "quantile-judged metrics only."
+            : "")
         : "";
     add({
       name: `Analyzer per route, 24-hour window: t(${an.largest}) / t(${an.smallest})`,

@@ -120,6 +120,55 @@ describe("realistic world", () => {
   });
 });
 
+describe("a full rollout in the realistic world, with the default policy", () => {
+  // Measured on 40 seeds each (docs/statistics.md › "Users, not requests" ›
+  // Measured): every A/A promoted within 24 hours, with and without heavy
+  // users. A 1% step's canary is a few hundred users, so proving
+  // non-inferiority (`advanceOn: "pass"` alone) takes longer than the
+  // rollout may last; the default advances on the absence of harm after
+  // `noFailAfterSamples` canary requests instead.
+  const run = (world: typeof REALISTIC_WORLD, seed: number, policy = {}) =>
+    simulate(
+      scenario("world A/A", {}, { requestsPerMinute: 2000, world, minutes: 24 * 60 }),
+      seed,
+      { start: START, policy },
+    );
+
+  it("promotes an A/A within 24 hours, heavy users or not, without a rollback or exclusion", () => {
+    for (const [world, seed] of [
+      [REALISTIC_WORLD, 1],
+      [REALISTIC_WORLD, 2],
+      [HEAVY_USERS_WORLD, 1],
+      [HEAVY_USERS_WORLD, 2],
+    ] as const) {
+      const r = run(world, seed);
+      expect(r.finalRoute.state).toBe("promoted");
+      expect(
+        r.events.filter((e) => e.action === "rollback" || e.action === "exclude_segment"),
+      ).toEqual([]);
+      // At least one step advanced on the absence of harm, and said so.
+      expect(
+        r.events.some((e) => e.reasons.some((x) => x.includes("policy.noFailAfterSamples"))),
+      ).toBe(true);
+    }
+  }, 240_000);
+
+  it("without the absence-of-harm rule, the same A/A is still at its first step after 6 hours", () => {
+    const sixHours = (policy = {}) =>
+      simulate(
+        scenario(
+          "world A/A",
+          {},
+          { requestsPerMinute: 2000, world: REALISTIC_WORLD, minutes: 360 },
+        ),
+        1,
+        { start: START, policy },
+      ).finalRoute;
+    expect(sixHours({ noFailAfterSamples: null }).weight).toBe(1);
+    expect(sixHours().weight).toBeGreaterThan(1);
+  }, 60_000);
+});
+
 describe("sampled moderation in the simulator", () => {
   // As the edge's defaults sample: 10% of canary answers, 1% of stable ones;
   // users' toxicity propensities spread like their error propensities, and
