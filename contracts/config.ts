@@ -189,6 +189,13 @@ export const SettingsSchema = z.strictObject({
   streamIdleTimeoutMs: z.int().min(100).max(600_000).default(30_000),
   /** Retry a canary that fails before its first byte once on stable. */
   failover: z.boolean().default(true),
+  /**
+   * How old an isolate's assignment counts (the exact split the SRM test
+   * reads) may get before they are sent: one queue message per active
+   * isolate and interval (docs/capacity.md › "Assignment counts"). Shorter
+   * means fresher counts and more messages.
+   */
+  assignmentCountsIntervalMs: z.int().min(1000).max(300_000).default(10_000),
   /** Inline quality signals (see README "Quality signals"). */
   quality: z
     .strictObject({

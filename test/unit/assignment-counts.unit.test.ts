@@ -13,6 +13,7 @@ import {
 import { toDeadLetter } from "../../worker/ingest/dead-letter";
 import { messageErrors, validateAssignmentCounts } from "../../worker/ingest/validate";
 import { AssignmentTally, DEFAULT_TALLY_LIMITS } from "../../worker/outcome/tally";
+import { SettingsSchema } from "../../contracts/config";
 import { makeOutcome } from "../fixtures/outcome";
 import { rolloutRoute } from "../fixtures/config";
 import { countAssignment, droppedAssignmentCounts } from "../../worker/outcome/beacon";
@@ -74,6 +75,21 @@ describe("AssignmentTally", () => {
     tally.add(key(), false, NOW + 9_000);
     expect(tally.due(NOW + DEFAULT_TALLY_LIMITS.intervalMs - 1)).toBe(false);
     expect(tally.due(NOW + DEFAULT_TALLY_LIMITS.intervalMs)).toBe(true);
+    // settings.assignmentCountsIntervalMs overrides it per call.
+    expect(tally.due(NOW + 29_999, 30_000)).toBe(false);
+    expect(tally.due(NOW + 30_000, 30_000)).toBe(true);
+    expect(tally.due(NOW + 2_000, 2_000)).toBe(true);
+  });
+
+  it("takes its interval from settings.assignmentCountsIntervalMs, 1 s to 5 min", () => {
+    expect(SettingsSchema.parse({}).assignmentCountsIntervalMs).toBe(
+      DEFAULT_TALLY_LIMITS.intervalMs,
+    );
+    expect(
+      SettingsSchema.parse({ assignmentCountsIntervalMs: 60_000 }).assignmentCountsIntervalMs,
+    ).toBe(60_000);
+    for (const bad of [999, 300_001, 1.5, "10s"])
+      expect(SettingsSchema.safeParse({ assignmentCountsIntervalMs: bad }).success).toBe(false);
   });
 
   it("is due at its bound of keys, of characters and of requests, whatever its age", () => {

@@ -21,9 +21,10 @@ export function droppedAssignmentCounts(): number {
 }
 
 /**
- * Counts a planned request of a rollout step, and sends the tally when it is due.
+ * Counts a planned request of a rollout step, and sends the tally when it is
+ * due: `intervalMs` old (`settings.assignmentCountsIntervalMs`) or at a bound.
  *
- * @example countAssignment(c.executionCtx, c.env.OUTCOMES, plan, userKey ?? requestId, logged, Date.now())
+ * @example countAssignment(c.executionCtx, c.env.OUTCOMES, plan, userKey ?? requestId, logged, Date.now(), 10_000)
  */
 export function countAssignment(
   ctx: Pick<ExecutionContext, "waitUntil">,
@@ -32,6 +33,7 @@ export function countAssignment(
   unitKey: string,
   logged: boolean,
   now: number,
+  intervalMs?: number,
 ): void {
   const step = rolloutStep(plan.route);
   const rolloutId = plan.route.canary?.id;
@@ -50,7 +52,7 @@ export function countAssignment(
     logged,
     now,
   );
-  if (!tally.due(now)) return;
+  if (!tally.due(now, intervalMs)) return;
   const message = tally.take(now);
   if (message) ctx.waitUntil(sendCounts(queue, message));
 }

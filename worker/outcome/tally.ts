@@ -76,11 +76,14 @@ export class AssignmentTally {
     this.total += 1;
   }
 
-  /** Whether the tally should be sent now: old enough, or at a bound. */
-  due(now: number): boolean {
+  /**
+   * Whether the tally should be sent now: old enough (`intervalMs`, the
+   * limits' by default), or at a bound.
+   */
+  due(now: number, intervalMs: number = this.limits.intervalMs): boolean {
     if (this.from === null) return false;
     return (
-      now - this.from >= this.limits.intervalMs ||
+      now - this.from >= intervalMs ||
       this.counts.size >= this.limits.maxKeys ||
       this.chars >= this.limits.maxChars ||
       this.total >= this.limits.maxCount

@@ -208,7 +208,15 @@ function record(
   );
   const logged = sampledIn(unitKey, sampleRate);
   // Every request counts, logged or not: the exact split the SRM test reads.
-  countAssignment(c.executionCtx, c.env.OUTCOMES, plan, unitKey, logged, now());
+  countAssignment(
+    c.executionCtx,
+    c.env.OUTCOMES,
+    plan,
+    unitKey,
+    logged,
+    now(),
+    config.settings.assignmentCountsIntervalMs,
+  );
   // Most unlogged requests have nothing else to do after the answer.
   if (!logged && !plan.route.evaluation) return;
   const idempotentHeader = c.req.header(IDEMPOTENT_HEADER) ?? null;
