@@ -23,9 +23,9 @@
  *    not allowed or the route would exceed `maxExcludedSegments`: rollback.
  * 8. Step held long enough, enough canary samples, every critical metric passes
  *    on `all` (with `advanceOn: "no_fail"`, or once the step's canary has
- *    `noFailAfterSamples` requests: has its samples and does not fail) and no metric fails
- *    on `all`: advance (or promote after the last
- *    step), never above the operator's cap. An `optional` metric with no
+ *    `noFailAfterSamples` requests: has its samples and does not fail) and no
+ *    metric fails on `all`: advance (or promote after the last step), never
+ *    above the operator's cap. An `optional` metric with no
  *    observations in either arm does not hold (see `metrics/definitions.ts`).
  * 9. Otherwise hold, or `stuck` (notify) once the rollout is older than
  *    `maxRolloutDurationMs`.
@@ -211,9 +211,9 @@ function judgeStep(input: DecideInput, route: Route, policy: Policy, srm: SrmSum
     policy.advanceOn === "pass" &&
     policy.noFailAfterSamples !== null &&
     canaryN >= policy.noFailAfterSamples;
+  const noFail = policy.advanceOn === "no_fail" || lateNoFail;
   const inconclusive: string[] = [];
   if (!noControl) {
-    const noFail = policy.advanceOn === "no_fail" || lateNoFail;
     const holds = (v: VerdictRecord) =>
       noFail ? v.verdict === "insufficient" : v.verdict !== "pass";
     for (const v of onAll) {
@@ -222,12 +222,15 @@ function judgeStep(input: DecideInput, route: Route, policy: Policy, srm: SrmSum
         waiting.push(v.reason);
     }
   }
-  // How the step passed, for the record: on the absence of harm after
-  // `noFailAfterSamples`, or outright.
+  // How the step passed, for the record: outright, or on the absence of harm
+  // (`advanceOn: "no_fail"`, or `noFailAfterSamples` reached) with what was not shown.
+  const why = lateNoFail
+    ? `policy.noFailAfterSamples ${policy.noFailAfterSamples}`
+    : 'policy.advanceOn "no_fail"';
   const passed =
-    lateNoFail && inconclusive.length > 0
+    noFail && inconclusive.length > 0
       ? `${step}: nothing failed in ${canaryN} canary requests (non-inferiority not shown for ` +
-        `${inconclusive.join(", ")}; policy.noFailAfterSamples ${policy.noFailAfterSamples})`
+        `${inconclusive.join(", ")}; ${why})`
       : `${step} passed`;
   if (waiting.length === 0) {
     if (atLast) {

@@ -166,6 +166,10 @@ describe("decide: starting and advancing", () => {
     expect(onAll.some((v) => v.verdict === "fail")).toBe(false);
     const lenient = decide({ route: route(), now: NOW, window, policy: { advanceOn: "no_fail" } });
     expect(lenient.action).toBe("advance");
+    // Its record says what was not shown and which setting let it through.
+    expect(lenient.reasons[0]).toMatch(
+      /^step 1\/6 at 1%: nothing failed in 1100 canary requests \(non-inferiority not shown for [a-z0-9_, ]+; policy\.advanceOn "no_fail"\): advancing to 5%$/,
+    );
     // Still no advance on too few samples or on a failure.
     const few = decide({
       route: route(),

@@ -121,9 +121,8 @@ describe("realistic world", () => {
 });
 
 describe("a full rollout in the realistic world, with the default policy", () => {
-  // Measured on 40 seeds each (docs/statistics.md › "Users, not requests" ›
-  // Measured): every A/A promoted within 24 hours, with and without heavy
-  // users. A 1% step's canary is a few hundred users, so proving
+  // Measured on 1,000 seeds (200 with heavy users; docs/statistics.md ›
+  // "Measured with the default policy"): every A/A promoted within 24 hours. A 1% step's canary is a few hundred users, so proving
   // non-inferiority (`advanceOn: "pass"` alone) takes longer than the
   // rollout may last; the default advances on the absence of harm after
   // `noFailAfterSamples` canary requests instead.
